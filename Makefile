@@ -1,0 +1,41 @@
+# Hearth: `make run` and `make test` bootstrap .venv from a bare Python.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: run test lint bench chat clean local-model run-local
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEVSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP) $@
+
+run: $(STAMP)
+	$(BIN)/hearth run
+
+chat: $(STAMP)
+	$(BIN)/hearth chat
+
+test: $(DEVSTAMP)
+	$(BIN)/ruff check bot handlers knowledge tests
+	$(BIN)/python -m pytest -q
+
+lint: $(DEVSTAMP)
+	$(BIN)/ruff check bot handlers knowledge tests
+	$(BIN)/ruff format --check bot handlers knowledge tests
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/hearth bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

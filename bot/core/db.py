@@ -1,0 +1,103 @@
+"""The one async database layer: a writer connection behind a lock, a reader beside it.
+
+WAL lets the reader see committed data while a write is in progress; every write runs
+inside `transaction()` so it either lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.core import migrate
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA temp_store=MEMORY",
+)
+
+Params = Sequence[Any] | dict[str, Any]
+
+
+class Database:
+    """Open with `await Database.open(path)`; share one instance through the app."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path, *, run_migrations: bool = True) -> Database:
+        """Apply pending migrations, then open the two connections."""
+        path = Path(path)
+        if run_migrations:
+            await asyncio.to_thread(migrate.upgrade, path)
+        writer = await cls._connect(path)
+        reader = await cls._connect(path)
+        return cls(path, writer, reader)
+
+    @staticmethod
+    async def _connect(path: Path) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        for pragma in PRAGMAS:
+            await conn.execute(pragma)
+        return conn
+
+    async def close(self) -> None:
+        """Close both connections (idempotent)."""
+        for conn in (self._reader, self._writer):
+            try:
+                await conn.close()
+            except ValueError:
+                pass
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Serialise writers and wrap the block in BEGIN IMMEDIATE … COMMIT/ROLLBACK."""
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """One write in its own transaction; returns lastrowid (or rowcount for updates)."""
+        async with self.transaction() as conn:
+            cur = await conn.execute(sql, params)
+            return cur.lastrowid if cur.lastrowid else cur.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Many writes in one transaction."""
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """Read committed rows."""
+        async with self._reader.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """Read one committed row."""
+        async with self._reader.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def scalar(self, sql: str, params: Params = ()) -> Any:
+        """First column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
