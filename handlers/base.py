@@ -10,7 +10,7 @@ from bot.core.errors import PermissionDenied
 from bot.core.i18n import tr
 from bot.core.types import Incoming, Outbox, Reply
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover
     from bot.core.config import Settings
     from bot.core.db import Database
     from bot.core.families import Family, FamilyStore, Member
@@ -30,6 +30,7 @@ class Services:
     llm: Any  # bot.core.llm.LLMClient | None
     usage: Any  # bot.core.usage.UsageLog
     answers: Any  # handlers.chat.Answerer
+    registry: Registry
 
 
 @dataclass(slots=True)

@@ -18,6 +18,9 @@ from bot.core.errors import ConfigError
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 TELEGRAM_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 ZALO_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]+:[A-Za-z0-9_-]{8,}$")
+DEFAULT_TELEGRAM_BASE = "https://api.telegram.org/bot"
+DEFAULT_TELEGRAM_FILE_BASE = "https://api.telegram.org/file/bot"
+DEFAULT_ZALO_BASE = "https://bot-api.zaloplatforms.com/bot"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
 
@@ -224,9 +227,9 @@ def load_settings(
     if zalo_secret and not 8 <= len(zalo_secret) <= 256:
         raise ConfigError("ZALO_WEBHOOK_SECRET: must be 8-256 characters")
 
-    tg_base = env.get("TELEGRAM_API_BASE_URL", "").strip() or Settings.telegram_api_base_url
-    tg_file = env.get("TELEGRAM_API_BASE_FILE_URL", "").strip() or Settings.telegram_api_base_file_url
-    zalo_base = env.get("ZALO_API_BASE_URL", "").strip() or Settings.zalo_api_base_url
+    tg_base = env.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_TELEGRAM_BASE
+    tg_file = env.get("TELEGRAM_API_BASE_FILE_URL", "").strip() or DEFAULT_TELEGRAM_FILE_BASE
+    zalo_base = env.get("ZALO_API_BASE_URL", "").strip() or DEFAULT_ZALO_BASE
     _check_url("TELEGRAM_API_BASE_URL", tg_base)
     _check_url("TELEGRAM_API_BASE_FILE_URL", tg_file)
     _check_url("ZALO_API_BASE_URL", zalo_base)

@@ -8,19 +8,10 @@ import unicodedata
 VI_LETTERS = set("ăâđêôơưĂÂĐÊÔƠƯ")
 # Frequent Vietnamese syllables that families type without diacritics.
 VI_PLAIN_WORDS = frozenset(
-    """
-    la lam the nao gi sao khong co duoc nhu cho cua voi va nhung mot hai ba bao nhieu
-    nau an com ca kho thit rau canh bun pho banh me bo con chau ong ba noi ngoai nha
-    minh toi em anh chi oi a nhe nha roi chua dang se phai nen hay cach mon ngay tet
-    gio mua nuoc mam duong muoi tieu ot toi hanh cay hom nay mai tuan thang nam
-    """.split()
+    ["la", "lam", "the", "nao", "gi", "sao", "khong", "co", "duoc", "nhu", "cho", "cua", "voi", "va", "nhung", "mot", "hai", "ba", "bao", "nhieu", "nau", "an", "com", "ca", "kho", "thit", "rau", "canh", "bun", "pho", "banh", "me", "bo", "con", "chau", "ong", "ba", "noi", "ngoai", "nha", "minh", "toi", "em", "anh", "chi", "oi", "a", "nhe", "nha", "roi", "chua", "dang", "se", "phai", "nen", "hay", "cach", "mon", "ngay", "tet", "gio", "mua", "nuoc", "mam", "duong", "muoi", "tieu", "ot", "toi", "hanh", "cay", "hom", "nay", "mai", "tuan", "thang", "nam"]
 )
 EN_WORDS = frozenset(
-    """
-    the a an is are how what why when where who which do does can could should would
-    to of for with and or my our your i you we it this that in on at make cook recipe
-    please thanks hello hi
-    """.split()
+    ["the", "a", "an", "is", "are", "how", "what", "why", "when", "where", "who", "which", "do", "does", "can", "could", "should", "would", "to", "of", "for", "with", "and", "or", "my", "our", "your", "i", "you", "we", "it", "this", "that", "in", "on", "at", "make", "cook", "recipe", "please", "thanks", "hello", "hi"]
 )
 WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
 

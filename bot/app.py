@@ -1,0 +1,84 @@
+"""The composition root: build every live object once and hand them to whoever needs them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.answers import AnswerLog
+from bot.core.config import Settings
+from bot.core.db import Database
+from bot.core.families import FamilyStore
+from bot.core.usage import UsageLog
+from bot.pipeline import Pipeline
+from handlers.base import Services
+from handlers.chat import Answerer
+from handlers.setup import build_registry
+from knowledge.memory import Memory
+
+log = logging.getLogger(__name__)
+
+
+def estimate_tokens(text: str) -> int:
+    """A conservative token estimate used until the rewriter's own counter is wired in."""
+    return len(text) // 2 + 1
+
+
+@dataclass(slots=True)
+class Hearth:
+    """Everything a running Hearth needs; close it with `aclose()`."""
+
+    settings: Settings
+    services: Services
+    pipeline: Pipeline
+
+    async def aclose(self) -> None:
+        """Close the model clients, then the database."""
+        llm: Any = self.services.llm
+        if llm is not None:
+            await llm.aclose()
+        await self.services.db.close()
+
+
+def build_llm(settings: Settings, db: Database) -> Any:
+    """One client over all configured endpoints, or None for knowledge-base-only answers."""
+    if not settings.endpoints:
+        return None
+    from bot.core.llm import LLMClient
+
+    async def record_call(call: Any) -> None:
+        await db.execute(
+            "INSERT INTO llm_calls (family_id, endpoint, model, purpose, ok, error, latency_ms,"
+            " prompt_tokens, completion_tokens) VALUES (?,?,?,?,?,?,?,?,?)",
+            (call.family_id, call.endpoint, call.model, call.purpose, int(call.ok), call.error,
+             call.latency_ms, call.prompt_tokens, call.completion_tokens),
+        )
+
+    return LLMClient(settings.endpoints, settings.llm_timeout_s, settings.llm_max_total_s,
+                     on_call=record_call)
+
+
+async def build(settings: Settings, *, load_pack: bool = False) -> Hearth:
+    """Open the database (migrating it), create the clients and the pipeline."""
+    db = await Database.open(settings.db_path)
+    try:
+        llm = build_llm(settings, db)
+        registry = build_registry()
+        answers = Answerer(AnswerLog(db), settings.member_rate_per_min,
+                           settings.family_concurrency)
+        services = Services(
+            settings=settings,
+            db=db,
+            families=FamilyStore(db),
+            memory=Memory(db, estimate_tokens),
+            kb=None,
+            llm=llm,
+            usage=UsageLog(db),
+            answers=answers,
+            registry=registry,
+        )
+        return Hearth(settings, services, Pipeline(services, registry))
+    except BaseException:
+        await db.close()
+        raise

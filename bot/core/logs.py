@@ -1,0 +1,44 @@
+"""Logging to stderr with secrets scrubbed from every record."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+
+class SecretFilter(logging.Filter):
+    """Replace any configured secret in a log record with a fixed mask."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Render the message once, scrub it, and keep the record."""
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        for secret in self.secrets:
+            message = message.replace(secret, "***")
+        record.msg, record.args = message, None
+        if record.exc_info and record.exc_text is None:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            for secret in self.secrets:
+                record.exc_text = record.exc_text.replace(secret, "***")
+        return True
+
+
+def setup_logging(level: str, secrets: Iterable[str]) -> None:
+    """One stderr handler for the whole process; noisy libraries kept at WARNING."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(SecretFilter(secrets))
+    root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "telegram", "openai", "aiosqlite", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

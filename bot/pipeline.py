@@ -1,0 +1,297 @@
+"""One pipeline for every messenger: store first, route, answer, reply, mark answered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import unicodedata
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import asdict, replace
+
+from bot.core.errors import HearthError
+from bot.core.families import Family, Member
+from bot.core.i18n import reply_language, tr
+from bot.core.types import CallbackEvent, Incoming, Outbox, Reply
+from handlers.base import Ctx, Registry, Services, parse_command
+from handlers.feedback import apply_feedback, parse_feedback
+from handlers.help import greeting
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+PROFILE_LANGS = {"vi": "vi", "vn": "vi", "tiếng việt": "vi", "vietnamese": "vi", "en": "en",
+                 "english": "en", "tiếng anh": "en"}
+
+
+class NullOutbox:
+    """For events that reply through the platform's own mechanism (callback toasts)."""
+
+    wants_preview = False
+
+    async def typing(self) -> None:
+        """Nothing to show."""
+
+    async def preview(self, text: str) -> None:
+        """Nothing to show."""
+
+    async def send(self, reply: Reply) -> list[str]:
+        """Dropped: the caller shows the returned text instead."""
+        return []
+
+
+def clean_text(text: str, limit: int) -> tuple[str, bool]:
+    """Make any input safe to store and search: no NUL, no lone surrogates, NFC, capped."""
+    text = text.replace("\x00", "")
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = unicodedata.normalize("NFC", text)
+    if len(text) > limit:
+        return text[:limit], True
+    return text, False
+
+
+class Pipeline:
+    """Adapters call `handle`; everything after that is messenger-agnostic."""
+
+    def __init__(self, services: Services, registry: Registry) -> None:
+        self.services = services
+        self.registry = registry
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiters: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def _chat_lock(self, key: str) -> AsyncIterator[None]:
+        """FIFO per chat: one family's messages in order, other families in parallel."""
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        self._waiters[key] = self._waiters.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiters[key] -= 1
+            if self._waiters[key] == 0:
+                del self._waiters[key]
+                del self._locks[key]
+
+    async def _who(self, inc: Incoming) -> tuple[Family, Member]:
+        families = self.services.families
+        family = await families.ensure(inc.platform, inc.chat_id, inc.chat_kind, inc.chat_title)
+        member = await families.member(
+            family, inc.user_id, inc.user_name, chat_admin=inc.is_chat_admin,
+            language=(inc.language_code or None),
+        )
+        return family, member
+
+    async def _language(self, family: Family, member: Member, text: str) -> str:
+        profile_lang = (await self.services.families.profile(family.id)).get("language", "")
+        fallback = member.language or PROFILE_LANGS.get(profile_lang.strip().lower()) or "vi"
+        return reply_language(text, fallback)
+
+    async def handle(self, inc: Incoming, outbox: Outbox) -> None:
+        """Store the message, then process it; a duplicate delivery is dropped here."""
+        async with self._chat_lock(f"{inc.platform}:{inc.chat_id}"):
+            try:
+                family, member = await self._who(inc)
+                text, cut = clean_text(inc.text, self.services.settings.max_message_chars)
+                inc = replace(inc, text=text)
+                row_id = await self._store(family, member, inc)
+            except Exception:
+                log.exception("could not store an incoming message")
+                await self._apologise(outbox, inc.language_code or "vi", stored=False)
+                return
+            if row_id is None:
+                log.info("duplicate delivery of %s:%s ignored", inc.chat_id, inc.message_id)
+                return
+            await self._process(family, member, inc, row_id, outbox, cut=cut)
+
+    async def _store(self, family: Family, member: Member, inc: Incoming) -> int | None:
+        payload = {k: v for k, v in asdict(inc).items() if k != "attachment"}
+        if inc.attachment is not None:
+            payload["attachment_kind"] = inc.attachment.kind
+        status = "pending" if inc.addressed else "ignored"
+        async with self.services.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO messages (family_id, member_id, platform_message_id, role, text,"
+                " reply_to, thread_id, payload, status) VALUES (?, ?, ?, 'user', ?, ?, ?, ?, ?)"
+                " ON CONFLICT (family_id, platform_message_id) DO NOTHING",
+                (family.id, member.id, inc.message_id, inc.text, inc.reply_to_message_id,
+                 inc.thread_id, json.dumps(payload, ensure_ascii=False), status),
+            )
+            return cur.lastrowid if cur.rowcount == 1 else None
+
+    async def _process(
+        self, family: Family, member: Member, inc: Incoming, row_id: int, outbox: Outbox,
+        *, cut: bool = False,
+    ) -> None:
+        lang = await self._language(family, member, inc.text)
+        if not inc.addressed:
+            return
+        db = self.services.db
+        try:
+            if inc.reply_to_message_id:
+                await self._reply_return(family, member, inc, row_id)
+            if not family.greeted and not inc.text.lstrip().lower().startswith("/start"):
+                await outbox.send(Reply(greeting(lang)))
+                await self.services.families.mark_greeted(family.id)
+            if cut:
+                await outbox.send(Reply(tr(
+                    lang,
+                    "Tin nhắn dài quá nên mình chỉ đọc {n} ký tự đầu.",
+                    "Your message was very long, so I read only the first {n} characters.",
+                    n=self.services.settings.max_message_chars,
+                )))
+            reply = await self._route(family, member, inc, lang, outbox, row_id)
+            if reply is not None:
+                ids = await outbox.send(reply)
+                if reply.answer_id is not None:
+                    await self.services.answers.log.link_messages(family.id, reply.answer_id, ids)
+            await db.execute(
+                "UPDATE messages SET status = 'answered', answered_at ="
+                " strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE family_id = ? AND id = ?",
+                (family.id, row_id),
+            )
+        except HearthError as exc:
+            await self._finish_with(outbox, family.id, row_id, Reply(exc.user_message(lang)))
+        except Exception:
+            log.exception("processing message %s of family %s failed", row_id, family.id)
+            await db.execute(
+                "UPDATE messages SET attempts = attempts + 1 WHERE family_id = ? AND id = ?",
+                (family.id, row_id),
+            )
+            await self._apologise(outbox, lang, stored=True)
+
+    async def _finish_with(self, outbox: Outbox, family_id: int, row_id: int, reply: Reply) -> None:
+        try:
+            await outbox.send(reply)
+        except Exception:
+            log.exception("could not deliver a reply; the message stays pending")
+            return
+        await self.services.db.execute(
+            "UPDATE messages SET status = 'answered', answered_at ="
+            " strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE family_id = ? AND id = ?",
+            (family_id, row_id),
+        )
+
+    async def _apologise(self, outbox: Outbox, lang: str, *, stored: bool) -> None:
+        text = tr(
+            lang,
+            "Xin lỗi, mình gặp trục trặc. Tin nhắn của bạn đã được lưu, mình sẽ trả lời lại sớm.",
+            "Sorry, something went wrong. Your message is saved and I will answer it soon.",
+        ) if stored else tr(
+            lang,
+            "Xin lỗi, mình gặp trục trặc và chưa lưu được tin nhắn. Bạn gửi lại giúp mình nhé.",
+            "Sorry, something went wrong and I could not save your message. Please send it again.",
+        )
+        try:
+            await outbox.send(Reply(text))
+        except Exception:
+            log.exception("could not deliver the apology either")
+
+    async def _route(
+        self, family: Family, member: Member, inc: Incoming, lang: str, outbox: Outbox, row_id: int
+    ) -> Reply | None:
+        parsed = parse_command(inc.text)
+        ctx = Ctx(self.services, inc, family, member, lang, "", inc.text.strip(), outbox, row_id)
+        if parsed is None:
+            question = ctx.args
+            if inc.attachment is not None and inc.attachment.kind == "voice":
+                question = await self._transcribe(ctx)
+            if not question:
+                return None
+            return await self.services.answers.answer(ctx, question)
+        name, args = parsed
+        found = self.registry.find(name)
+        if found is None:
+            return Reply(tr(lang, "Mình chưa biết lệnh /{n}. Gõ /help để xem các lệnh.",
+                            "I don't know /{n}. Type /help to see the commands.", n=name))
+        cmd, folded = found
+        ctx.command, ctx.args = cmd.name, (folded or args)
+        if cmd.role == "admin":
+            ctx.require_admin()
+        return await cmd.handler(ctx)
+
+    async def _transcribe(self, ctx: Ctx) -> str:
+        llm = self.services.llm
+        attachment = ctx.incoming.attachment
+        assert attachment is not None
+        text = None
+        if llm is not None:
+            audio = await attachment.fetch()
+            text = await llm.transcribe(audio, attachment.file_name)
+        if not text:
+            raise HearthError(
+                "Xin lỗi, mình chưa nghe được tin nhắn thoại. Bạn gõ chữ giúp mình nhé.",
+                "Sorry, I can't listen to voice messages here yet. Please type your question.",
+            )
+        return text.strip()
+
+    async def _reply_return(self, family: Family, member: Member, inc: Incoming, row_id: int) -> None:
+        assert inc.reply_to_message_id is not None
+        answer_id = await self.services.answers.log.by_platform_message(
+            family.id, inc.reply_to_message_id
+        )
+        if answer_id is not None:
+            await self.services.usage.record_return(
+                family.id, answer_id, member.id, "reply", dedup_key=f"reply:{answer_id}:{row_id}"
+            )
+
+    async def handle_callback(self, event: CallbackEvent) -> str:
+        """A button press: log the return and give the toast text for the messenger."""
+        inc = Incoming(event.platform, event.chat_id, event.user_id, event.message_id or "",
+                       "", event.chat_kind, event.user_name, language_code=event.language_code)
+        try:
+            family, member = await self._who(inc)
+            lang = await self._language(family, member, "")
+            parsed = parse_feedback(event.data)
+            if parsed is None:
+                return tr(lang, "Nút này không còn dùng được.", "This button no longer works.")
+            ctx = Ctx(self.services, inc, family, member, lang, "", "", NullOutbox())
+            return await apply_feedback(ctx, *parsed)
+        except Exception:
+            log.exception("callback %r failed", event.data)
+            return tr(event.language_code or "vi", "Xin lỗi, có lỗi xảy ra.", "Sorry, that failed.")
+
+    async def handle_reaction(
+        self, platform: str, chat_id: str, user_id: str, message_id: str, emoji: str
+    ) -> bool:
+        """An emoji reaction on an answer message is a return (once per member and answer)."""
+        family = await self.services.families.ensure(platform, chat_id, "private")
+        answer_id = await self.services.answers.log.by_platform_message(family.id, message_id)
+        if answer_id is None:
+            return False
+        member = await self.services.families.member(family, user_id, "")
+        return bool(await self.services.usage.record_return(
+            family.id, answer_id, member.id, "reaction", detail=emoji,
+            dedup_key=f"reaction:{answer_id}:{member.id}",
+        ))
+
+    async def resume_pending(self, platform: str, outbox_for: Callable[[str], Outbox]) -> int:
+        """Answer, once, every message a crash or failed send left unanswered."""
+        rows = await self.services.db.fetchall(
+            "SELECT m.id, m.payload, f.chat_id FROM messages m JOIN families f ON f.id = m.family_id"
+            " WHERE m.status = 'pending' AND m.role = 'user' AND f.platform = ?"
+            f" AND m.attempts < {MAX_ATTEMPTS} ORDER BY m.id",
+            (platform,),
+        )
+        done = 0
+        for row in rows:
+            try:
+                data = json.loads(row["payload"] or "{}")
+                data.pop("attachment_kind", None)
+                inc = Incoming(**data)
+            except (TypeError, ValueError):
+                log.warning("message %s has no usable payload; marked failed", row["id"])
+                await self.services.db.execute(
+                    "UPDATE messages SET status = 'failed' WHERE id = ? AND family_id ="
+                    " (SELECT id FROM families WHERE platform = ? AND chat_id = ?)",
+                    (row["id"], platform, row["chat_id"]),
+                )
+                continue
+            async with self._chat_lock(f"{inc.platform}:{inc.chat_id}"):
+                family, member = await self._who(inc)
+                await self._process(family, member, inc, row["id"], outbox_for(row["chat_id"]))
+            done += 1
+        return done

@@ -1,0 +1,95 @@
+"""The console chat: the same pipeline on stdin/stdout, interactive or from a pipe."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from bot.core.types import Attachment, Incoming, Reply
+from bot.pipeline import Pipeline
+
+
+class ConsoleOutbox:
+    """Prints replies; buttons become the equivalent commands on one line."""
+
+    wants_preview = False
+
+    def __init__(self, out: TextIO, counter: list[int]) -> None:
+        self.out = out
+        self._counter = counter
+
+    async def typing(self) -> None:
+        """Nothing to show on a terminal."""
+
+    async def preview(self, text: str) -> None:
+        """Console prints only final answers."""
+
+    async def send(self, reply: Reply) -> list[str]:
+        """Print the reply; a document is written next to the working directory."""
+        self._counter[0] += 1
+        lines = [reply.text]
+        if reply.buttons:
+            lines.append(" · ".join(f"{b.label} {b.command}" for b in reply.buttons))
+        if reply.document is not None:
+            name, data = reply.document
+            target = Path(name).name
+            Path(target).write_bytes(data)
+            lines.append(f"[{target}: {len(data)} bytes]")
+        self.out.write("\n".join(lines) + "\n\n")
+        self.out.flush()
+        return [f"out-{self._counter[0]}"]
+
+
+def _attachment_for(text: str) -> Attachment | None:
+    """`/kb import PATH` in the console attaches the file, like a captioned document."""
+    parts = text.split(maxsplit=2)
+    if len(parts) == 3 and parts[0] == "/kb" and parts[1] == "import":
+        path = Path(parts[2].strip()).expanduser()
+        if path.is_file():
+            return Attachment("document", path.name, None,
+                              lambda: asyncio.to_thread(path.read_bytes), path.stat().st_size)
+    return None
+
+
+async def run_console(
+    pipeline: Pipeline,
+    family: str = "home",
+    user: str = "me",
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> int:
+    """Read one message per line until end of input; returns the number of messages."""
+    inp = stdin or sys.stdin
+    out = stdout or sys.stdout
+    session = time.time_ns()
+    counter = [0]
+    outbox = ConsoleOutbox(out, counter)
+    interactive = inp.isatty()
+    count = 0
+    while True:
+        if interactive:
+            out.write("> ")
+            out.flush()
+        line = await asyncio.to_thread(inp.readline)
+        if not line:
+            break
+        text = line.rstrip("\r\n")
+        if not text.strip():
+            continue
+        count += 1
+        attachment = _attachment_for(text.strip())
+        incoming = Incoming(
+            platform="console",
+            chat_id=family,
+            user_id=user,
+            user_name=user,
+            message_id=f"{session}-{count}",
+            text="/kb import" if attachment is not None else text,
+            chat_kind="private",
+            attachment=attachment,
+        )
+        await pipeline.handle(incoming, outbox)
+    return count

@@ -1,0 +1,215 @@
+"""Free text: build the family's context, ask the model (or the knowledge base), log it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from bot.core.answers import AnswerLog, AnswerRecord
+from bot.core.errors import ContextTooLong, LLMUnavailable, UsageError
+from bot.core.types import Reply
+from bot.core.usage import normalize_question
+from handlers.base import Ctx
+from handlers.feedback import feedback_buttons
+from knowledge import context as rewriter
+from knowledge.types import ContextInput, SearchHit
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 5
+PREVIEW_MIN_CHARS = 24
+
+
+class RateLimiter:
+    """A sliding one-minute window of model calls per member."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._calls: dict[tuple[int, int], deque[float]] = defaultdict(deque)
+
+    def allow(self, family_id: int, member_id: int) -> bool:
+        """True if this member may call the model now (and counts the call)."""
+        now = time.monotonic()
+        window = self._calls[(family_id, member_id)]
+        while window and now - window[0] > 60:
+            window.popleft()
+        if len(window) >= self.per_minute:
+            return False
+        window.append(now)
+        return True
+
+
+class Answerer:
+    """The chat flow; one instance shared by all families (state is keyed by family)."""
+
+    def __init__(self, log_: AnswerLog, per_minute: int, family_concurrency: int) -> None:
+        self.log = log_
+        self.rate = RateLimiter(per_minute)
+        self._family_slots: dict[int, asyncio.Semaphore] = {}
+        self.family_concurrency = family_concurrency
+
+    def _slot(self, family_id: int) -> asyncio.Semaphore:
+        slot = self._family_slots.get(family_id)
+        if slot is None:
+            slot = self._family_slots[family_id] = asyncio.Semaphore(self.family_concurrency)
+        return slot
+
+    async def gather_context(self, ctx: Ctx, question: str, budget: int) -> ContextInput:
+        """Read everything the rewriter may use for this family (and nothing of others)."""
+        services = ctx.services
+        fid = ctx.family.id
+        profile = await services.families.profile(fid)
+        strict = profile.get("privacy", "") == "strict" and not _model_is_local(services.llm)
+        facts = [] if strict else await services.memory.facts(fid)
+        summary, recent = await services.memory.recent(fid, services.settings.history_tokens)
+        hits: list[SearchHit] = []
+        glossary = []
+        if services.kb is not None:
+            hits = await services.kb.search(question, fid, limit=SEARCH_LIMIT)
+            glossary = await services.kb.glossary_for(question, fid)
+            if strict:
+                hits = [h for h in hits if h.entry.family_id is None]
+                glossary = [g for g in glossary if g.family_id is None]
+        return ContextInput(
+            question=question,
+            language=ctx.lang,
+            profile=profile,
+            facts=facts,
+            summary=None if strict else summary,
+            recent=[] if strict else [t for t in recent if t.text != question][-12:],
+            hits=hits,
+            glossary=glossary,
+            budget_tokens=budget,
+            strict_privacy=strict,
+        )
+
+    async def answer(self, ctx: Ctx, question: str) -> Reply:
+        """Answer one question and return the reply with its feedback buttons."""
+        services = ctx.services
+        settings = services.settings
+        inp = await self.gather_context(ctx, question, settings.context_tokens)
+        result = rewriter.rewrite(inp)
+        top = result.entry_ids[0] if result.entry_ids else None
+        qnorm = normalize_question(question)
+        repeat = await services.usage.find_repeat(ctx.family.id, qnorm, top)
+
+        rec = AnswerRecord(
+            family_id=ctx.family.id,
+            member_id=ctx.member.id,
+            message_id=ctx.message_row_id,
+            question=question,
+            question_norm=qnorm,
+            answer="",
+            prompt=result.messages,
+            context=dict(result.record),
+            entry_ids=list(result.entry_ids),
+        )
+        verbatim = _verbatim_hit(services.kb, inp.hits)
+        if verbatim is not None:
+            rec.answer = _quote_verbatim(ctx, verbatim)
+            rec.source = "kb"
+            rec.entry_ids = [verbatim.entry.id]
+            rec.context["verbatim_entry"] = verbatim.entry.id
+        elif services.llm is not None:
+            await self._ask_model(ctx, inp, result, rec)
+        else:
+            rec.answer = rewriter.kb_only_answer(inp, result)
+            rec.source = "kb" if result.entry_ids else "none"
+        if inp.strict_privacy:
+            rec.answer += "\n\n" + ctx.t(
+                "🔒 Chế độ riêng tư: câu trả lời chỉ dùng kiến thức chung, không gửi thông tin "
+                "riêng của gia đình ra ngoài.",
+                "🔒 Strict privacy: this answer used shared knowledge only; nothing private to "
+                "your family was sent out.",
+            )
+        answer_id = await self.log.record(rec)
+        if repeat is not None and repeat != answer_id:
+            await services.usage.record_return(
+                ctx.family.id, repeat, ctx.member.id, "ask_again",
+                dedup_key=f"ask_again:{repeat}:{answer_id}",
+            )
+        return Reply(rec.answer, feedback_buttons(answer_id), answer_id=answer_id)
+
+    async def _ask_model(self, ctx: Ctx, inp: ContextInput, result: Any, rec: AnswerRecord) -> None:
+        services = ctx.services
+        llm = services.llm
+        if not self.rate.allow(ctx.family.id, ctx.member.id):
+            raise UsageError(
+                "Bạn hỏi hơi nhanh rồi 😊 Chờ một phút rồi hỏi tiếp nhé.",
+                "You're asking a little fast 😊 Please wait a minute and ask again.",
+            )
+        async with self._slot(ctx.family.id):
+            await ctx.outbox.typing()
+            for attempt in range(3):
+                try:
+                    completion = await self._complete(ctx, llm, result.messages)
+                    break
+                except ContextTooLong:
+                    if attempt == 2:
+                        raise LLMUnavailable("context too long even after trimming") from None
+                    inp.budget_tokens = max(400, inp.budget_tokens // 2)
+                    result = rewriter.rewrite(inp)
+                    rec.prompt = result.messages
+                    rec.context = dict(result.record)
+                    rec.entry_ids = list(result.entry_ids)
+                except LLMUnavailable as exc:
+                    log.warning("all model endpoints failed: %s", exc)
+                    rec.answer = rewriter.kb_only_answer(inp, result) + "\n\n" + ctx.t(
+                        "(Mô hình AI tạm thời không trả lời được, nên mình trả lời từ kho kiến "
+                        "thức của gia đình.)",
+                        "(The AI model is unavailable right now, so this answer comes from the "
+                        "knowledge base.)",
+                    )
+                    rec.source = "kb" if result.entry_ids else "none"
+                    rec.context["model_error"] = str(exc)[:200]
+                    return
+        rec.answer = completion.text.strip() or rewriter.kb_only_answer(inp, result)
+        sources = rewriter.format_sources([h.entry for h in inp.hits if h.entry.id in
+                                           rec.entry_ids], ctx.lang)
+        if sources and sources not in rec.answer:
+            rec.answer += "\n\n" + sources
+        rec.source = "model"
+        rec.model = completion.model
+        rec.endpoint = completion.endpoint
+        rec.latency_ms = completion.latency_ms
+        rec.prompt_tokens = completion.prompt_tokens
+        rec.completion_tokens = completion.completion_tokens
+
+    async def _complete(self, ctx: Ctx, llm: Any, messages: list[dict[str, str]]) -> Any:
+        """Stream into the adapter's preview when it wants one, else one plain completion."""
+        if not ctx.outbox.wants_preview:
+            return await llm.complete(messages, family_id=ctx.family.id)
+        handle = llm.stream(messages, family_id=ctx.family.id)
+        text = ""
+        async for delta in handle:
+            text += delta
+            if len(text) >= PREVIEW_MIN_CHARS:
+                await ctx.outbox.preview(text)
+        return handle.result
+
+
+def _model_is_local(llm: Any) -> bool:
+    endpoints = getattr(llm, "endpoints", None)
+    return bool(endpoints) and all(e.local for e in endpoints)
+
+
+def _verbatim_hit(kb: Any, hits: list[SearchHit]) -> SearchHit | None:
+    if kb is None or not hits:
+        return None
+    top = hits[0]
+    return top if top.strong and top.entry.verbatim else None
+
+
+def _quote_verbatim(ctx: Ctx, hit: SearchHit) -> str:
+    entry = hit.entry
+    author = entry.author or ctx.t("một thành viên", "a family member")
+    return ctx.t(
+        "📜 «{title}» — nguyên văn của {author}:\n\n{body}",
+        "📜 “{title}” — exactly as {author} wrote it:\n\n{body}",
+        title=entry.title,
+        author=author,
+        body=entry.body,
+    )
