@@ -51,12 +51,22 @@ def build_llm(settings: Settings, db: Database) -> Any:
         await db.execute(
             "INSERT INTO llm_calls (family_id, endpoint, model, purpose, ok, error, latency_ms,"
             " prompt_tokens, completion_tokens) VALUES (?,?,?,?,?,?,?,?,?)",
-            (call.family_id, call.endpoint, call.model, call.purpose, int(call.ok), call.error,
-             call.latency_ms, call.prompt_tokens, call.completion_tokens),
+            (
+                call.family_id,
+                call.endpoint,
+                call.model,
+                call.purpose,
+                int(call.ok),
+                call.error,
+                call.latency_ms,
+                call.prompt_tokens,
+                call.completion_tokens,
+            ),
         )
 
-    return LLMClient(settings.endpoints, settings.llm_timeout_s, settings.llm_max_total_s,
-                     on_call=record_call)
+    return LLMClient(
+        settings.endpoints, settings.llm_timeout_s, settings.llm_max_total_s, on_call=record_call
+    )
 
 
 async def build(settings: Settings, *, load_pack: bool = False) -> Hearth:
@@ -65,8 +75,7 @@ async def build(settings: Settings, *, load_pack: bool = False) -> Hearth:
     try:
         llm = build_llm(settings, db)
         registry = build_registry()
-        answers = Answerer(AnswerLog(db), settings.member_rate_per_min,
-                           settings.family_concurrency)
+        answers = Answerer(AnswerLog(db), settings.member_rate_per_min, settings.family_concurrency)
         services = Services(
             settings=settings,
             db=db,

@@ -37,13 +37,19 @@ def _status(args: argparse.Namespace) -> int:
     conn = migrate.connect(settings.db_path)
     try:
         done = migrate.applied_versions(conn)
-        rows = {r[0]: r[1] for r in conn.execute("SELECT version, applied_at FROM schema_migrations")}
+        rows = {
+            r[0]: r[1] for r in conn.execute("SELECT version, applied_at FROM schema_migrations")
+        }
         integrity = conn.execute("PRAGMA quick_check").fetchone()[0]
     finally:
         conn.close()
     items = [
-        {"version": m.version, "name": m.name, "applied": m.version in done,
-         "applied_at": rows.get(m.version)}
+        {
+            "version": m.version,
+            "name": m.name,
+            "applied": m.version in done,
+            "applied_at": rows.get(m.version),
+        }
         for m in migrate.shipped_migrations()
     ]
     if args.json:

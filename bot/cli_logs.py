@@ -52,9 +52,11 @@ async def _logs(args: argparse.Namespace) -> int:
         print("no answers yet")
         return 0
     for row in rows:
-        print(f"#{row['answer_id']}  {row['created_at']}  {row['family']}  "
-              f"{row['model'] or row['source']}  {row['latency_ms'] or 0} ms  "
-              f"entries={row['entry_ids']}  returns={row['returns']}")
+        print(
+            f"#{row['answer_id']}  {row['created_at']}  {row['family']}  "
+            f"{row['model'] or row['source']}  {row['latency_ms'] or 0} ms  "
+            f"entries={row['entry_ids']}  returns={row['returns']}"
+        )
         print(f"  Q: {row['question']}")
         for message in row["prompt"]:
             content = str(message.get("content", "")).replace("\n", "\n     ")

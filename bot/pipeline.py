@@ -21,8 +21,15 @@ from handlers.help import greeting
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-PROFILE_LANGS = {"vi": "vi", "vn": "vi", "tiếng việt": "vi", "vietnamese": "vi", "en": "en",
-                 "english": "en", "tiếng anh": "en"}
+PROFILE_LANGS = {
+    "vi": "vi",
+    "vn": "vi",
+    "tiếng việt": "vi",
+    "vietnamese": "vi",
+    "en": "en",
+    "english": "en",
+    "tiếng anh": "en",
+}
 
 
 class NullOutbox:
@@ -80,7 +87,10 @@ class Pipeline:
         families = self.services.families
         family = await families.ensure(inc.platform, inc.chat_id, inc.chat_kind, inc.chat_title)
         member = await families.member(
-            family, inc.user_id, inc.user_name, chat_admin=inc.is_chat_admin,
+            family,
+            inc.user_id,
+            inc.user_name,
+            chat_admin=inc.is_chat_admin,
             language=(inc.language_code or None),
         )
         return family, member
@@ -117,14 +127,28 @@ class Pipeline:
                 "INSERT INTO messages (family_id, member_id, platform_message_id, role, text,"
                 " reply_to, thread_id, payload, status) VALUES (?, ?, ?, 'user', ?, ?, ?, ?, ?)"
                 " ON CONFLICT (family_id, platform_message_id) DO NOTHING",
-                (family.id, member.id, inc.message_id, inc.text, inc.reply_to_message_id,
-                 inc.thread_id, json.dumps(payload, ensure_ascii=False), status),
+                (
+                    family.id,
+                    member.id,
+                    inc.message_id,
+                    inc.text,
+                    inc.reply_to_message_id,
+                    inc.thread_id,
+                    json.dumps(payload, ensure_ascii=False),
+                    status,
+                ),
             )
             return cur.lastrowid if cur.rowcount == 1 else None
 
     async def _process(
-        self, family: Family, member: Member, inc: Incoming, row_id: int, outbox: Outbox,
-        *, cut: bool = False,
+        self,
+        family: Family,
+        member: Member,
+        inc: Incoming,
+        row_id: int,
+        outbox: Outbox,
+        *,
+        cut: bool = False,
     ) -> None:
         lang = await self._language(family, member, inc.text)
         if not inc.addressed:
@@ -137,12 +161,16 @@ class Pipeline:
                 await outbox.send(Reply(greeting(lang)))
                 await self.services.families.mark_greeted(family.id)
             if cut:
-                await outbox.send(Reply(tr(
-                    lang,
-                    "Tin nhắn dài quá nên mình chỉ đọc {n} ký tự đầu.",
-                    "Your message was very long, so I read only the first {n} characters.",
-                    n=self.services.settings.max_message_chars,
-                )))
+                await outbox.send(
+                    Reply(
+                        tr(
+                            lang,
+                            "Tin nhắn dài quá nên mình chỉ đọc {n} ký tự đầu.",
+                            "Your message was very long, so I read only the first {n} characters.",
+                            n=self.services.settings.max_message_chars,
+                        )
+                    )
+                )
             reply = await self._route(family, member, inc, lang, outbox, row_id)
             if reply is not None:
                 ids = await outbox.send(reply)
@@ -176,14 +204,18 @@ class Pipeline:
         )
 
     async def _apologise(self, outbox: Outbox, lang: str, *, stored: bool) -> None:
-        text = tr(
-            lang,
-            "Xin lỗi, mình gặp trục trặc. Tin nhắn của bạn đã được lưu, mình sẽ trả lời lại sớm.",
-            "Sorry, something went wrong. Your message is saved and I will answer it soon.",
-        ) if stored else tr(
-            lang,
-            "Xin lỗi, mình gặp trục trặc và chưa lưu được tin nhắn. Bạn gửi lại giúp mình nhé.",
-            "Sorry, something went wrong and I could not save your message. Please send it again.",
+        text = (
+            tr(
+                lang,
+                "Xin lỗi, mình gặp trục trặc. Tin nhắn của bạn đã được lưu, mình sẽ trả lời lại sớm.",
+                "Sorry, something went wrong. Your message is saved and I will answer it soon.",
+            )
+            if stored
+            else tr(
+                lang,
+                "Xin lỗi, mình gặp trục trặc và chưa lưu được tin nhắn. Bạn gửi lại giúp mình nhé.",
+                "Sorry, something went wrong and I could not save your message. Please send it again.",
+            )
         )
         try:
             await outbox.send(Reply(text))
@@ -205,8 +237,14 @@ class Pipeline:
         name, args = parsed
         found = self.registry.find(name)
         if found is None:
-            return Reply(tr(lang, "Mình chưa biết lệnh /{n}. Gõ /help để xem các lệnh.",
-                            "I don't know /{n}. Type /help to see the commands.", n=name))
+            return Reply(
+                tr(
+                    lang,
+                    "Mình chưa biết lệnh /{n}. Gõ /help để xem các lệnh.",
+                    "I don't know /{n}. Type /help to see the commands.",
+                    n=name,
+                )
+            )
         cmd, folded = found
         ctx.command, ctx.args = cmd.name, (folded or args)
         if cmd.role == "admin":
@@ -228,7 +266,9 @@ class Pipeline:
             )
         return text.strip()
 
-    async def _reply_return(self, family: Family, member: Member, inc: Incoming, row_id: int) -> None:
+    async def _reply_return(
+        self, family: Family, member: Member, inc: Incoming, row_id: int
+    ) -> None:
         assert inc.reply_to_message_id is not None
         answer_id = await self.services.answers.log.by_platform_message(
             family.id, inc.reply_to_message_id
@@ -240,8 +280,16 @@ class Pipeline:
 
     async def handle_callback(self, event: CallbackEvent) -> str:
         """A button press: log the return and give the toast text for the messenger."""
-        inc = Incoming(event.platform, event.chat_id, event.user_id, event.message_id or "",
-                       "", event.chat_kind, event.user_name, language_code=event.language_code)
+        inc = Incoming(
+            event.platform,
+            event.chat_id,
+            event.user_id,
+            event.message_id or "",
+            "",
+            event.chat_kind,
+            event.user_name,
+            language_code=event.language_code,
+        )
         try:
             family, member = await self._who(inc)
             lang = await self._language(family, member, "")
@@ -263,10 +311,16 @@ class Pipeline:
         if answer_id is None:
             return False
         member = await self.services.families.member(family, user_id, "")
-        return bool(await self.services.usage.record_return(
-            family.id, answer_id, member.id, "reaction", detail=emoji,
-            dedup_key=f"reaction:{answer_id}:{member.id}",
-        ))
+        return bool(
+            await self.services.usage.record_return(
+                family.id,
+                answer_id,
+                member.id,
+                "reaction",
+                detail=emoji,
+                dedup_key=f"reaction:{answer_id}:{member.id}",
+            )
+        )
 
     async def resume_pending(self, platform: str, outbox_for: Callable[[str], Outbox]) -> int:
         """Answer, once, every message a crash or failed send left unanswered."""

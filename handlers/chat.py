@@ -128,7 +128,10 @@ class Answerer:
         answer_id = await self.log.record(rec)
         if repeat is not None and repeat != answer_id:
             await services.usage.record_return(
-                ctx.family.id, repeat, ctx.member.id, "ask_again",
+                ctx.family.id,
+                repeat,
+                ctx.member.id,
+                "ask_again",
                 dedup_key=f"ask_again:{repeat}:{answer_id}",
             )
         return Reply(rec.answer, feedback_buttons(answer_id), answer_id=answer_id)
@@ -157,18 +160,23 @@ class Answerer:
                     rec.entry_ids = list(result.entry_ids)
                 except LLMUnavailable as exc:
                     log.warning("all model endpoints failed: %s", exc)
-                    rec.answer = rewriter.kb_only_answer(inp, result) + "\n\n" + ctx.t(
-                        "(Mô hình AI tạm thời không trả lời được, nên mình trả lời từ kho kiến "
-                        "thức của gia đình.)",
-                        "(The AI model is unavailable right now, so this answer comes from the "
-                        "knowledge base.)",
+                    rec.answer = (
+                        rewriter.kb_only_answer(inp, result)
+                        + "\n\n"
+                        + ctx.t(
+                            "(Mô hình AI tạm thời không trả lời được, nên mình trả lời từ kho kiến "
+                            "thức của gia đình.)",
+                            "(The AI model is unavailable right now, so this answer comes from the "
+                            "knowledge base.)",
+                        )
                     )
                     rec.source = "kb" if result.entry_ids else "none"
                     rec.context["model_error"] = str(exc)[:200]
                     return
         rec.answer = completion.text.strip() or rewriter.kb_only_answer(inp, result)
-        sources = rewriter.format_sources([h.entry for h in inp.hits if h.entry.id in
-                                           rec.entry_ids], ctx.lang)
+        sources = rewriter.format_sources(
+            [h.entry for h in inp.hits if h.entry.id in rec.entry_ids], ctx.lang
+        )
         if sources and sources not in rec.answer:
             rec.answer += "\n\n" + sources
         rec.source = "model"

@@ -64,7 +64,9 @@ async def feedback_command(ctx: Ctx) -> Reply | None:
     except ValueError:
         answer_id = -1
     if action is None or answer_id < 0:
-        return Reply(tr(ctx.lang, "Lệnh góp ý không hợp lệ.", "That feedback command is not valid."))
+        return Reply(
+            tr(ctx.lang, "Lệnh góp ý không hợp lệ.", "That feedback command is not valid.")
+        )
     return Reply(await apply_feedback(ctx, action, answer_id))
 
 

@@ -54,7 +54,17 @@ async def help_command(ctx: Ctx) -> Reply:
 
 def register(reg: Registry) -> None:
     """Help commands."""
-    reg.add("start", start, help_vi="lời chào và cách bắt đầu", help_en="welcome and first steps",
-            aliases=("batdau",))
-    reg.add("help", help_command, help_vi="danh sách lệnh", help_en="list commands",
-            aliases=("trogiup",))
+    reg.add(
+        "start",
+        start,
+        help_vi="lời chào và cách bắt đầu",
+        help_en="welcome and first steps",
+        aliases=("batdau",),
+    )
+    reg.add(
+        "help",
+        help_command,
+        help_vi="danh sách lệnh",
+        help_en="list commands",
+        aliases=("trogiup",),
+    )

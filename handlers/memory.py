@@ -42,9 +42,25 @@ async def forget(ctx: Ctx) -> Reply:
 
 def register(reg: Registry) -> None:
     """Memory commands with their Vietnamese aliases."""
-    reg.add("remember", remember, help_vi="ghi nhớ một điều về gia đình",
-            help_en="remember something about the family", aliases=("ghinho", "nho"))
-    reg.add("memory", show_memory, help_vi="xem những điều đã ghi nhớ",
-            help_en="show remembered facts", aliases=("trinho",))
-    reg.add("forget", forget, role="admin", help_vi="quên điều số N hoặc tất cả",
-            help_en="forget item N or all", aliases=("quen",))
+    reg.add(
+        "remember",
+        remember,
+        help_vi="ghi nhớ một điều về gia đình",
+        help_en="remember something about the family",
+        aliases=("ghinho", "nho"),
+    )
+    reg.add(
+        "memory",
+        show_memory,
+        help_vi="xem những điều đã ghi nhớ",
+        help_en="show remembered facts",
+        aliases=("trinho",),
+    )
+    reg.add(
+        "forget",
+        forget,
+        role="admin",
+        help_vi="quên điều số N hoặc tất cả",
+        help_en="forget item N or all",
+        aliases=("quen",),
+    )

@@ -44,11 +44,19 @@ class AnswerLog:
                 " answer, prompt_json, context_json, source, model, endpoint, latency_ms,"
                 " prompt_tokens, completion_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    rec.family_id, rec.message_id, rec.member_id, rec.question,
-                    rec.question_norm, rec.answer,
+                    rec.family_id,
+                    rec.message_id,
+                    rec.member_id,
+                    rec.question,
+                    rec.question_norm,
+                    rec.answer,
                     json.dumps(rec.prompt, ensure_ascii=False),
                     json.dumps(rec.context, ensure_ascii=False, default=str),
-                    rec.source, rec.model, rec.endpoint, rec.latency_ms, rec.prompt_tokens,
+                    rec.source,
+                    rec.model,
+                    rec.endpoint,
+                    rec.latency_ms,
+                    rec.prompt_tokens,
                     rec.completion_tokens,
                 ),
             )

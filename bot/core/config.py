@@ -72,8 +72,12 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, so logging can scrub them."""
-        values = [self.telegram_token, self.zalo_token, self.telegram_webhook_secret,
-                  self.zalo_webhook_secret]
+        values = [
+            self.telegram_token,
+            self.zalo_token,
+            self.telegram_webhook_secret,
+            self.zalo_webhook_secret,
+        ]
         values += [e.api_key for e in self.endpoints]
         return tuple(v for v in values if v and len(v) >= 4)
 
@@ -117,7 +121,9 @@ def _endpoints(env: Mapping[str, str]) -> tuple[Endpoint, ...]:
         try:
             items = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"LLM_ENDPOINTS: not valid JSON ({exc.msg} at char {exc.pos})") from None
+            raise ConfigError(
+                f"LLM_ENDPOINTS: not valid JSON ({exc.msg} at char {exc.pos})"
+            ) from None
         if not isinstance(items, list) or not items:
             raise ConfigError("LLM_ENDPOINTS: must be a non-empty JSON list of objects")
         result = []

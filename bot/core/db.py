@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +58,8 @@ class Database:
     async def close(self) -> None:
         """Close both connections (idempotent)."""
         for conn in (self._reader, self._writer):
-            try:
+            with suppress(ValueError):
                 await conn.close()
-            except ValueError:
-                pass
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -50,7 +50,9 @@ class FamilyStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def ensure(self, platform: str, chat_id: str, kind: str, title: str | None = None) -> Family:
+    async def ensure(
+        self, platform: str, chat_id: str, kind: str, title: str | None = None
+    ) -> Family:
         """The family for this chat, created the first time it writes."""
         row = await self.db.fetchone(
             "SELECT * FROM families WHERE platform = ? AND chat_id = ?", (platform, chat_id)
@@ -131,7 +133,11 @@ class FamilyStore:
         )
         assert row is not None
         return Member(
-            row["id"], row["family_id"], row["user_id"], row["display_name"], row["role"],
+            row["id"],
+            row["family_id"],
+            row["user_id"],
+            row["display_name"],
+            row["role"],
             row["language"],
         )
 

@@ -36,7 +36,7 @@ class ConsoleOutbox:
         if reply.document is not None:
             name, data = reply.document
             target = Path(name).name
-            Path(target).write_bytes(data)
+            await asyncio.to_thread(Path(target).write_bytes, data)
             lines.append(f"[{target}: {len(data)} bytes]")
         self.out.write("\n".join(lines) + "\n\n")
         self.out.flush()
@@ -49,8 +49,13 @@ def _attachment_for(text: str) -> Attachment | None:
     if len(parts) == 3 and parts[0] == "/kb" and parts[1] == "import":
         path = Path(parts[2].strip()).expanduser()
         if path.is_file():
-            return Attachment("document", path.name, None,
-                              lambda: asyncio.to_thread(path.read_bytes), path.stat().st_size)
+            return Attachment(
+                "document",
+                path.name,
+                None,
+                lambda: asyncio.to_thread(path.read_bytes),
+                path.stat().st_size,
+            )
     return None
 
 
