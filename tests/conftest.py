@@ -1,0 +1,32 @@
+"""Shared fixtures: settings and a fully built Hearth on a real SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import Hearth, build
+from bot.core.config import Settings, load_settings
+
+
+def make_settings(tmp_path: Path, **env: str) -> Settings:
+    """Settings from an explicit environment only (never the developer's own)."""
+    base = {"HEARTH_DB": str(tmp_path / "hearth.db")}
+    base.update(env)
+    return load_settings(base, dotenv=None)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+async def hearth(settings: Settings) -> AsyncIterator[Hearth]:
+    app = await build(settings)
+    try:
+        yield app
+    finally:
+        await app.aclose()
