@@ -35,6 +35,7 @@ class Hearth:
 
     async def aclose(self) -> None:
         """Close the model clients, then the database."""
+        await self.services.answers.drain()
         llm: Any = self.services.llm
         if llm is not None:
             await llm.aclose()

@@ -21,6 +21,28 @@ log = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 5
 PREVIEW_MIN_CHARS = 24
+GREETINGS = frozenset(
+    {
+        "xin chao",
+        "chao",
+        "chao ban",
+        "chao hearth",
+        "xin chao hearth",
+        "alo",
+        "hello",
+        "hi",
+        "hey",
+        "hello hearth",
+        "hi hearth",
+        "chao buoi sang",
+        "good morning",
+    }
+)
+SUMMARY_PROMPT = (
+    "Summarise this family conversation for a family assistant's memory in at most 120 "
+    "words, in the language the family uses. Keep facts, preferences, plans and decisions; "
+    "drop greetings. Output only the summary."
+)
 
 
 class RateLimiter:
@@ -50,6 +72,51 @@ class Answerer:
         self.rate = RateLimiter(per_minute)
         self._family_slots: dict[int, asyncio.Semaphore] = {}
         self.family_concurrency = family_concurrency
+        self._background: set[asyncio.Task[None]] = set()
+        self._folding: set[int] = set()
+
+    async def drain(self) -> None:
+        """Let background memory folding finish before the database closes."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    def schedule_fold(self, ctx: Ctx) -> None:
+        """Fold old turns into the summary off the reply path (one fold per family at once)."""
+        fid = ctx.family.id
+        if fid in self._folding:
+            return
+        self._folding.add(fid)
+        task = asyncio.create_task(self._fold(ctx.services, fid))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _fold(self, services: Any, family_id: int) -> None:
+        summarizer = None
+        if services.llm is not None:
+            llm = services.llm
+
+            async def summarizer(previous: str, turns: list[Any]) -> str:
+                lines = [f"Previous summary: {previous}"] if previous else []
+                lines += [f"{t.author or t.role}: {t.text}" for t in turns]
+                try:
+                    done = await llm.complete(
+                        [
+                            {"role": "system", "content": SUMMARY_PROMPT},
+                            {"role": "user", "content": "\n".join(lines)[:12000]},
+                        ],
+                        family_id=family_id,
+                        purpose="summary",
+                    )
+                except LLMUnavailable:
+                    return ""
+                return str(done.text)
+
+        try:
+            await services.memory.fold(family_id, services.settings.history_tokens, summarizer)
+        except Exception:
+            log.exception("folding the history of family %s failed", family_id)
+        finally:
+            self._folding.discard(family_id)
 
     def _slot(self, family_id: int) -> asyncio.Semaphore:
         slot = self._family_slots.get(family_id)
@@ -90,6 +157,14 @@ class Answerer:
         """Answer one question and return the reply with its feedback buttons."""
         services = ctx.services
         settings = services.settings
+        if normalize_question(question) in GREETINGS:
+            return Reply(
+                ctx.t(
+                    "Chào {name}! 😊 Bạn cứ hỏi mình chuyện bếp núc, phong tục hay việc nhà nhé.",
+                    "Hi {name}! 😊 Ask me anything about cooking, customs or the household.",
+                    name=ctx.member.display_name or ctx.t("bạn", "there"),
+                )
+            )
         inp = await self.gather_context(ctx, question, settings.context_tokens)
         result = rewriter.rewrite(inp)
         top = result.entry_ids[0] if result.entry_ids else None
@@ -134,6 +209,7 @@ class Answerer:
                 "ask_again",
                 dedup_key=f"ask_again:{repeat}:{answer_id}",
             )
+        self.schedule_fold(ctx)
         return Reply(rec.answer, feedback_buttons(answer_id), answer_id=answer_id)
 
     async def _ask_model(self, ctx: Ctx, inp: ContextInput, result: Any, rec: AnswerRecord) -> None:

@@ -19,7 +19,9 @@ async def test_duplicate_delivery_is_answered_once(hearth: Hearth) -> None:
     await hearth.pipeline.handle(first, out)
     replies = [t for t in out.texts if "Đã ghi nhớ" in t]
     assert len(replies) == 1
-    assert await count(hearth, "SELECT count(*) FROM messages WHERE platform_message_id = '42'") == 1
+    assert (
+        await count(hearth, "SELECT count(*) FROM messages WHERE platform_message_id = '42'") == 1
+    )
     assert await count(hearth, "SELECT count(*) FROM facts") == 1
 
 
@@ -47,6 +49,7 @@ async def test_two_families_never_see_each_other(hearth: Hearth) -> None:
     assert "Nhà A" not in "\n".join(b.texts)
     fam_b = await hearth.services.families.ensure("console", "B", "private")
     summary, recent = await hearth.services.memory.recent(fam_b.id, 10_000)
+    assert summary is None
     assert all("Nhà A" not in t.text for t in recent)
     assert await hearth.services.memory.facts(fam_b.id) == []
     fam_a = await hearth.services.families.ensure("console", "A", "private")
@@ -59,7 +62,9 @@ async def test_unaddressed_group_message_is_history_not_answered(hearth: Hearth)
     out = RecordingOutbox()
     await hearth.pipeline.handle(msg("chuyện nhà", chat="g", kind="group", addressed=False), out)
     assert out.sent == []
-    status = await hearth.services.db.scalar("SELECT status FROM messages WHERE text = 'chuyện nhà'")
+    status = await hearth.services.db.scalar(
+        "SELECT status FROM messages WHERE text = 'chuyện nhà'"
+    )
     assert status == "ignored"
 
 

@@ -1,0 +1,67 @@
+"""Per-family memory: facts, history within a budget, folding into a rolling summary."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.app import Hearth
+from bot.core.errors import UsageError
+from knowledge.memory import extractive_summary
+from knowledge.types import Turn
+from tests.support import RecordingOutbox, msg
+
+
+async def test_history_overflow_folds_into_summary(hearth: Hearth) -> None:
+    out = RecordingOutbox()
+    for i in range(40):
+        await hearth.pipeline.handle(msg(f"Câu hỏi số {i}: nấu món gì cho bữa tối thứ {i}?"), out)
+    await hearth.services.answers.drain()
+    fam = await hearth.services.families.ensure("console", "fam1", "private")
+    summary = await hearth.services.memory.summary(fam.id)
+    assert summary is not None and "Câu hỏi số" in summary
+    text, recent = await hearth.services.memory.recent(fam.id, hearth.settings.history_tokens)
+    assert text == summary
+    assert recent, "the newest turns are still there"
+    numbers = re.compile(r"Câu hỏi số (\d+)")
+    in_summary = {int(n) for n in numbers.findall(summary)}
+    in_recent = {int(n) for t in recent for n in numbers.findall(t.text)}
+    assert in_summary and in_recent
+    assert max(in_summary) < min(in_recent)  # folded turns left the window, in order
+    assert 39 in in_recent
+
+
+async def test_recent_respects_budget(hearth: Hearth) -> None:
+    out = RecordingOutbox()
+    for i in range(6):
+        await hearth.pipeline.handle(msg(f"tin nhắn {i} " + "x" * 200), out)
+    fam = await hearth.services.families.ensure("console", "fam1", "private")
+    _, small = await hearth.services.memory.recent(fam.id, 150)
+    _, large = await hearth.services.memory.recent(fam.id, 100_000)
+    assert 0 < len(small) < len(large)
+    assert large[-1].role == "assistant"
+
+
+async def test_facts_validation(hearth: Hearth) -> None:
+    fam = await hearth.services.families.ensure("console", "f", "private")
+    memory = hearth.services.memory
+    with pytest.raises(UsageError):
+        await memory.remember(fam.id, None, "   ")
+    with pytest.raises(UsageError):
+        await memory.remember(fam.id, None, "x" * 501)
+    a = await memory.remember(fam.id, None, "Không có lò nướng")
+    b = await memory.remember(fam.id, None, "không có lò nướng")
+    assert a.id == b.id
+    with pytest.raises(UsageError):
+        await memory.forget(fam.id, "7")
+    with pytest.raises(UsageError):
+        await memory.forget(fam.id, "abc")
+    assert [f.text for f in await memory.forget(fam.id, "1")] == ["Không có lò nướng"]
+
+
+def test_extractive_summary_keeps_first_sentences() -> None:
+    text = extractive_summary("", [Turn("user", "Nhà mình ở Huế. Thích ăn cay.", "Mẹ")])
+    assert text == "- Mẹ: Nhà mình ở Huế."
+    long = extractive_summary("x" * 3000, [Turn("user", "mới", "Bố")])
+    assert len(long) <= 1500 and long.endswith("- Bố: mới")
