@@ -276,7 +276,7 @@ class Answerer:
 
 
 def _model_is_local(llm: Any) -> bool:
-    endpoints = getattr(llm, "endpoints", None)
+    endpoints = getattr(llm, "endpoints", None) or ()
     return bool(endpoints) and all(e.local for e in endpoints)
 
 
