@@ -1,14 +1,15 @@
-"""Shared fixtures: settings and a fully built Hearth on a real SQLite file."""
+"""Shared fixtures: settings, a fully built Hearth on a real SQLite file, loopback servers."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.app import Hearth, build
 from bot.core.config import Settings, load_settings
+from tests.servers.openai_server import OpenAIServer, running_openai_server
 
 
 def make_settings(tmp_path: Path, **env: str) -> Settings:
@@ -30,3 +31,10 @@ async def hearth(settings: Settings) -> AsyncIterator[Hearth]:
         yield app
     finally:
         await app.aclose()
+
+
+@pytest.fixture
+def openai_server() -> Iterator[OpenAIServer]:
+    """A scriptable OpenAI-compatible server on 127.0.0.1 (port from the OS)."""
+    with running_openai_server() as server:
+        yield server
