@@ -39,3 +39,16 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# A real local model (llama-cpp-python's OpenAI-compatible server, in its own .venv-model).
+# `MODEL=path/to/other.gguf make local-model` serves another GGUF. See docs/local-model.md.
+.PHONY: local-model-stop
+local-model:
+	bash scripts/local_model.sh start
+
+local-model-stop:
+	bash scripts/local_model.sh stop
+
+run-local: $(STAMP)
+	bash scripts/local_model.sh start
+	env $$(bash scripts/local_model.sh env) $(BIN)/hearth run
