@@ -13,30 +13,35 @@ from dataclasses import dataclass
 
 from bot.core.i18n import EN_WORDS, VI_PLAIN_WORDS, has_vietnamese_marks
 
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 # Folded filler words that carry no topic (question words, pronouns, particles).
-VI_STOP = frozenset(
+VI_STOP = _wordset(
     """
     la lam the nao gi sao khong co duoc nhu cho cua voi va nhung mot cac cai thi ma
     minh toi em anh chi oi a nhe nha roi chua dang se phai nen hay cach ra vao di
     nay do kia day ay bi bo duoc khi neu de tu tai trong ngoai len xuong o hoi biet
     muon can giup voi ban ai may bao nhieu lau
-    """.split()
+    """
 )
-EN_STOP = frozenset(
+EN_STOP = _wordset(
     """
     the a an is are was were be how what why when where who which do does did can could
     should would will to of for with and or my our your i you we it its this that these
     those in on at by from about make made please thanks hello hi me us they them their
     there here any some much many way ways tell know want need good best
-    """.split()
+    """
 )
-EN_EXTRA = frozenset(
+EN_EXTRA = _wordset(
     """
     cook cooking recipe dish make prepare eat food fish pork chicken beef soup rice
     noodle noodles braised grandma grandpa mom dad kids holiday custom new year
-    """.split()
+    """
 )
 
 # Folded phrases that mark a fact or profile line as a constraint (always kept).
