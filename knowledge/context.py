@@ -179,15 +179,16 @@ def _match_terms(inp: ContextInput) -> list[tuple[Entry, str]]:
     return found
 
 
-def _hit_reason(hit: SearchHit, query_words: list, rank: int) -> tuple[bool, str]:
+def _hit_reason(hit: SearchHit, query_words: list, rank: int) -> tuple[list[str], str]:
+    """The question words found in the entry, and a one-line reason for the record."""
     entry = hit.entry
     haystack = " ".join((entry.title, *entry.aliases, *entry.tags, entry.body))
     matched = overlap(query_words, haystack)
     if hit.strong:
-        return True, f"rank {rank}: its title or an alias matches the question"
+        return matched, f"rank {rank}: its title or an alias matches the question"
     if matched:
-        return True, f"rank {rank}: matched words {', '.join(matched[:6])} (score {hit.score:.2f})"
-    return False, "no word of the question in the entry"
+        return matched, f"rank {rank}: matched words {', '.join(matched[:6])}"
+    return matched, "no word of the question in the entry"
 
 
 def rewrite(inp: ContextInput) -> ContextResult:
@@ -273,8 +274,8 @@ def rewrite(inp: ContextInput) -> ContextResult:
             skipped.append({"id": entry.id, "title": entry.title,
                             "why": f"beyond top {MAX_SOURCES}"})
             continue
-        relevant, why = _hit_reason(hit, query_words, rank)
-        if not relevant:
+        matched, why = _hit_reason(hit, query_words, rank)
+        if not (hit.strong or matched):
             skipped.append({"id": entry.id, "title": entry.title, "why": why})
             continue
         n = len(sources) + 1
@@ -299,6 +300,7 @@ def rewrite(inp: ContextInput) -> ContextResult:
             why += f"; from {REGION_NAMES.get(entry.region, (entry.region,))[0]}"
         entries_record.append({"id": entry.id, "title": entry.title, "n": n, "rank": rank,
                                "score": round(hit.score, 3), "why": why,
+                               "strong": hit.strong, "matched": matched[:6],
                                "trimmed": kept != " ".join(entry.body.split())
                                and kept != entry.body.strip()})
     spent("sources", before)
