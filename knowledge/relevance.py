@@ -112,12 +112,19 @@ def overlap(query: list[Word], text: str) -> list[str]:
 
 
 def contains_phrase(haystack: str, phrase: str) -> bool:
-    """Whole-word phrase match on folded text (so 'ca kho' is found in 'Cá kho tộ')."""
-    needle = " ".join(fold(w) for w in words(phrase))
+    """Whole-word phrase match, diacritics-insensitive unless both sides carry marks.
+
+    'ca kho' and 'cá kho' are found in 'Cá kho tộ'; 'cà kho' is not.
+    """
+    needle = [Word(w, fold(w)) for w in words(phrase)]
     if not needle:
         return False
-    hay = " " + " ".join(fold(w) for w in words(haystack)) + " "
-    return f" {needle} " in hay
+    hay = [Word(w, fold(w)) for w in words(haystack)]
+    n = len(needle)
+    return any(
+        all(same_word(needle[i], hay[start + i]) for i in range(n))
+        for start in range(len(hay) - n + 1)
+    )
 
 
 def is_constraint(text: str) -> bool:
@@ -146,9 +153,11 @@ def detect_question_language(text: str, preferred: str) -> tuple[str, str]:
         if marked:
             vi_func += folded in VI_STOP
             vi_content += folded not in VI_STOP
-        elif folded in VI_STOP and not english:
+        elif english and (folded in VI_STOP or folded in VI_PLAIN_WORDS):
+            continue  # 'a', 'the', 'an' … read as either language
+        elif folded in VI_STOP:
             vi_func += 1
-        elif english and folded not in VI_STOP and folded not in VI_PLAIN_WORDS:
+        elif english:
             en_func += 1
         elif w in EN_EXTRA:
             en_content += 1
