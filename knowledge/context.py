@@ -176,7 +176,12 @@ def _match_terms(inp: ContextInput) -> list[tuple[Entry, str]]:
                 found.append((entry, name))
                 seen.add(entry.id)
                 break
-    return found
+    # 'cá kho' already explains 'kho': keep a term only if no longer match contains it
+    kept: list[tuple[Entry, str]] = []
+    for entry, name in sorted(found, key=lambda pair: -len(pair[1])):
+        if not any(contains_phrase(longer, name) for _, longer in kept):
+            kept.append((entry, name))
+    return sorted(kept, key=lambda pair: found.index(pair))
 
 
 def _hit_reason(hit: SearchHit, query_words: list, rank: int) -> tuple[list[str], str]:
