@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from knowledge.context_render import format_sources, kb_only_answer, render_why
 from knowledge.guard import (
     REGION_NAMES,
     clean,
@@ -29,6 +30,8 @@ from knowledge.relevance import (
 )
 from knowledge.tokens import estimate_messages_tokens, estimate_tokens, trim_to_tokens
 from knowledge.types import ContextInput, ContextResult, Entry, Fact, SearchHit
+
+__all__ = ["format_sources", "kb_only_answer", "render_why", "rewrite"]
 
 MAX_SOURCES = 4
 MIN_SOURCE_TOKENS = 30
