@@ -96,8 +96,15 @@ def system(result: ContextResult) -> str:
     return result.messages[0]["content"]
 
 
+def closing(result: ContextResult) -> str:
+    """The last paragraph of the system message: language and constraint reminder."""
+    last = system(result).rsplit("\n\n", 1)[-1]
+    assert last.startswith("BEFORE YOU ANSWER:")
+    return last
+
+
 def user(result: ContextResult) -> str:
-    """The final user message (the fenced question and the reminder)."""
+    """The final user message: the family's question as written."""
     assert result.messages[-1]["role"] == "user"
     return result.messages[-1]["content"]
 

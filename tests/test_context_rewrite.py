@@ -22,6 +22,7 @@ from tests.context_cases import (
     PHO,
     TERM_CA_KHO,
     THIT_KHO,
+    closing,
     everything,
     family_input,
     hit,
@@ -57,8 +58,8 @@ def test_answer_language_follows_the_question(question, preferred, detected, ans
     assert result.record["language"]["detected"] == detected
     name = "Answer in Vietnamese" if answer == "vi" else "Answer in English"
     assert name in system(result)
-    reminder = "(Nhớ:" if answer == "vi" else "(Remember:"
-    assert reminder in user(result)
+    assert closing(result).startswith(f"BEFORE YOU ANSWER: reply in {name.split()[-1]}")
+    assert user(result) == question
 
 
 # --- glossary ---------------------------------------------------------------------------
@@ -105,14 +106,14 @@ def test_no_oven_kitchen_is_a_constraint_and_a_reminder():
     constraints = section(result, CONSTRAINTS)
     assert "không có lò nướng" in constraints
     assert "There is NO oven" in constraints
-    assert "không có lò nướng" in user(result)
+    assert "không có lò nướng" in closing(result)
     assert system(result).index(CONSTRAINTS) < system(result).index(SOURCES)
 
 
 def test_diet_constraint_reaches_the_model():
     result = rewrite(family_input("Nấu canh gì cho bữa tối?", profile={"diet": "ăn chay trường"}))
     assert "Diet: ⟦ăn chay trường⟧" in section(result, CONSTRAINTS)
-    assert "diet: ăn chay trường" in user(result)
+    assert "diet: ăn chay trường" in closing(result)
 
 
 @pytest.mark.parametrize(
@@ -128,7 +129,7 @@ def test_region_constraint(region, expected):
 def test_constraint_fact_kept_even_when_the_question_is_unrelated():
     result = rewrite(family_input("Cách giặt áo len không bị co?", hits=[]))
     assert "Bà nội không ăn ớt" in section(result, CONSTRAINTS)
-    assert "Bà nội không ăn ớt" in user(result)
+    assert "Bà nội không ăn ớt" in closing(result)
     assert FACT_SCHOOL.text not in everything(result)
 
 
