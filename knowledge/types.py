@@ -82,3 +82,4 @@ class ContextResult:
     language: str
     entry_ids: list[int]
     record: dict[str, object]
+    sources: list[Entry] = field(default_factory=list)  # the entries quoted, in rank order

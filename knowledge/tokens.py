@@ -1,0 +1,76 @@
+"""A conservative token estimate that is the same for every endpoint.
+
+Rule (measured against OpenAI's cl100k_base BPE on Vietnamese text, see docs/context.md):
+- a word of plain ASCII letters costs 1 + len // 4 tokens;
+- a word with any non-ASCII letter (Vietnamese diacritics) costs
+  1 + (its non-ASCII letters) + (1 if it has 3+ letters) + (1 if it has 6+ letters),
+  because byte-level BPE splits accented syllables into several pieces;
+- digits cost one token per 3; every other non-space character costs one token;
+- each newline costs one token; plain spaces are free (they merge into the next word);
+- a chat message costs 4 more tokens for its role and separators, a request 3 more.
+The estimate deliberately runs high (about 10-30 % above cl100k for Vietnamese) so that
+a prompt that fits by this count fits on the endpoint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+_PIECE_RE = re.compile(r"[^\W\d_]+|\d+|\n|[^\w\s]|_", re.UNICODE)
+MESSAGE_OVERHEAD = 4
+REQUEST_OVERHEAD = 3
+
+
+def _word_cost(word: str) -> int:
+    non_ascii = sum(1 for ch in word if ord(ch) > 127)
+    if non_ascii == 0:
+        return 1 + len(word) // 4
+    return 1 + non_ascii + (1 if len(word) >= 3 else 0) + (1 if len(word) >= 6 else 0)
+
+
+def estimate_tokens(text: str) -> int:
+    """Tokens a text may cost on any endpoint; never far below a real BPE count."""
+    total = 0
+    for piece in _PIECE_RE.findall(text):
+        first = piece[0]
+        if first == "\n":
+            total += 1
+        elif first.isdigit():
+            total += (len(piece) + 2) // 3
+        elif first.isalpha():
+            total += _word_cost(piece)
+        else:
+            total += 1
+    return total
+
+
+def estimate_message_tokens(message: Mapping[str, str]) -> int:
+    """One chat message: its content plus the role and separator overhead."""
+    return MESSAGE_OVERHEAD + estimate_tokens(message.get("content", ""))
+
+
+def estimate_messages_tokens(messages: Iterable[Mapping[str, str]]) -> int:
+    """A whole request, counted the same way whichever endpoint receives it."""
+    return REQUEST_OVERHEAD + sum(estimate_message_tokens(m) for m in messages)
+
+
+def trim_to_tokens(text: str, limit: int) -> str:
+    """The longest prefix of whole words (ending at a sentence if possible) within `limit`."""
+    if estimate_tokens(text) <= limit:
+        return text
+    if limit <= 1:
+        return ""
+    words = text.split(" ")
+    lo, hi = 0, len(words)
+    while lo < hi:  # largest n with cost(words[:n]) + ellipsis <= limit
+        mid = (lo + hi + 1) // 2
+        if estimate_tokens(" ".join(words[:mid])) + 1 <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    cut = " ".join(words[:lo]).rstrip()
+    sentence_end = max(cut.rfind(". "), cut.rfind(".\n"), cut.rfind("! "), cut.rfind("? "))
+    if sentence_end > len(cut) * 0.6:
+        return cut[: sentence_end + 1]
+    return (cut.rstrip(",;:") + " …") if cut else ""
