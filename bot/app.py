@@ -16,13 +16,9 @@ from handlers.base import Services
 from handlers.chat import Answerer
 from handlers.setup import build_registry
 from knowledge.memory import Memory
+from knowledge.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
-
-
-def estimate_tokens(text: str) -> int:
-    """A conservative token estimate used until the rewriter's own counter is wired in."""
-    return len(text) // 2 + 1
 
 
 @dataclass(slots=True)
