@@ -29,6 +29,7 @@ from knowledge.normalize import (
     unique,
     within_one_edit,
 )
+from knowledge.rows import row_to_entry
 from knowledge.types import Entry, SearchHit
 from knowledge.vectors import VectorIndex
 
@@ -155,8 +156,6 @@ async def search(
     db: Database, vectors: VectorIndex, query: str, family_id: int | None, limit: int = 5
 ) -> list[SearchHit]:
     """Best entries first; BM25 alone, or fused with vector similarity when available."""
-    from knowledge.store import row_to_entry
-
     limit = max(1, min(int(limit), 50))
     text = (query or "")[:MAX_QUERY_CHARS]
     tokens = syllables(text)[: MAX_TOKENS * 2]
@@ -228,8 +227,6 @@ async def glossary_for(
     db: Database, text: str, family_id: int | None, limit: int = 5
 ) -> list[Entry]:
     """Glossary entries whose title or an alias occurs (as syllables) in the text."""
-    from knowledge.store import row_to_entry
-
     tokens = syllables((text or "")[: MAX_QUERY_CHARS * 4])
     words = unique(tokens)[:64]
     if not words:

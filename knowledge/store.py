@@ -8,11 +8,9 @@ Every state an entry was ever in is kept in `entry_revisions`.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,8 @@ from bot.core.db import Database
 from bot.core.errors import UsageError
 from knowledge import packs, transfer
 from knowledge import search as searching
-from knowledge.indexing import json_list, reindex
+from knowledge.indexing import json_list
+from knowledge.rows import CONTENT, Author, EntryWriter, content, fields_of, row_to_entry
 from knowledge.transfer import ImportReport
 from knowledge.types import Entry, SearchHit
 from knowledge.vectors import VectorIndex
@@ -30,22 +29,11 @@ from knowledge.vectors import VectorIndex
 log = logging.getLogger(__name__)
 
 Embedder = Callable[[list[str]], Awaitable[list[list[float]] | None]]
-CONTENT = ("title", "body", "tags", "aliases", "language", "region", "verbatim")
 VISIBLE = "(e.family_id IS NULL OR e.family_id = :fam)"
 NOT_SHADOWED = (
     "NOT (e.family_id IS NULL AND :fam IS NOT NULL AND EXISTS (SELECT 1 FROM entries s"
     " WHERE s.shadows = e.id AND s.family_id = :fam))"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Author:
-    """Who wrote or changed an entry, as the usage report credits them."""
-
-    name: str | None = None
-    platform: str | None = None
-    user_id: str | None = None
-    member_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,43 +50,6 @@ class Revision:
     restores: int | None = None
 
 
-def now_iso() -> str:
-    """The same timestamp format as the schema's defaults."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def clean_list(values: Sequence[str] | str | None) -> list[str]:
-    """Tags/aliases as a list of trimmed, comma-free, non-empty, unique strings."""
-    if values is None:
-        return []
-    items = (
-        values.split(",")
-        if isinstance(values, str)
-        else [p for v in values for p in str(v).split(",")]
-    )
-    return list(dict.fromkeys(s.strip() for s in items if s.strip()))
-
-
-def row_to_entry(row: Any) -> Entry:
-    """An `entries` row as the shared Entry value."""
-    return Entry(
-        id=row["id"],
-        title=row["title"],
-        body=row["body"],
-        tags=tuple(json_list(row["tags"])),
-        language=row["language"],
-        region=row["region"],
-        family_id=row["family_id"],
-        verbatim=bool(row["verbatim"]),
-        author=row["author"],
-        status=row["status"],
-        aliases=tuple(json_list(row["aliases"])),
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
 def _not_found(entry_id: int) -> UsageError:
     return UsageError(f"Không tìm thấy mục #{entry_id}.", f"No entry #{entry_id}.")
 
@@ -109,7 +60,7 @@ class KnowledgeBase:
     def __init__(self, db: Database, embedder: Embedder | None = None) -> None:
         self.db = db
         self.vectors = VectorIndex(db, embedder)
-        self._known_terms: set[str] = set()
+        self.writer = EntryWriter(self.vectors)
 
     # ---- reads -------------------------------------------------------------------------
     async def search(self, query: str, family_id: int | None, limit: int = 5) -> list[SearchHit]:
@@ -248,9 +199,9 @@ class KnowledgeBase:
         updated_at: str | None = None,
     ) -> Entry:
         """Create an entry (and its first revision) and index it in the same transaction."""
-        fields = self._content(title, body, tags, aliases, language, region, verbatim)
+        fields = content(title, body, tags, aliases, language, region, verbatim)
         async with self.db.transaction() as conn:
-            entry_id = await self._insert(
+            entry_id = await self.writer.insert(
                 conn,
                 fields,
                 family_id,
@@ -307,8 +258,8 @@ class KnowledgeBase:
             merged = {k: row[k] for k in CONTENT}
             merged["tags"], merged["aliases"] = json_list(row["tags"]), json_list(row["aliases"])
             merged.update({k: v for k, v in changes.items() if v is not None})
-            fields = self._content(**merged)
-            await self._update(conn, row, fields, row["status"], "edit", actor)
+            fields = content(**merged)
+            await self.writer.update(conn, row, fields, row["status"], "edit", actor)
             target = row["id"]
         await self.vectors.embed_entries([target])
         return await self._must_get(target, family_id)
@@ -328,7 +279,7 @@ class KnowledgeBase:
                 raise UsageError(
                     f"Mục #{entry_id} đã bị xoá rồi.", f"Entry #{entry_id} is already removed."
                 )
-            await self._update(conn, row, self._fields_of(row), "removed", "remove", actor)
+            await self.writer.update(conn, row, fields_of(row), "removed", "remove", actor)
             target = row["id"]
         return await self._must_get(target, family_id)
 
@@ -362,8 +313,10 @@ class KnowledgeBase:
             ) as cur:
                 old = await cur.fetchone()
             assert old is not None
-            fields = self._fields_of(old)
-            await self._update(conn, row, fields, old["status"], "undo", actor, restores=back_to)
+            fields = fields_of(old)
+            await self.writer.update(
+                conn, row, fields, old["status"], "undo", actor, restores=back_to
+            )
             target = row["id"]
         await self.vectors.embed_entries([target])
         return await self._must_get(target, family_id)
@@ -396,7 +349,7 @@ class KnowledgeBase:
                     (approver, entry_id, family_id),
                 )
             action = "approve" if status == "approved" else "reject"
-            await self._update(conn, row, self._fields_of(row), status, action, approver)
+            await self.writer.update(conn, row, fields_of(row), status, action, approver)
         await self.vectors.embed_entries([entry_id])
         return await self._must_get(entry_id, family_id)
 
@@ -409,41 +362,6 @@ class KnowledgeBase:
         if row is None:
             raise _not_found(entry_id)
         return row_to_entry(row)
-
-    @staticmethod
-    def _content(
-        title: str,
-        body: str,
-        tags: Sequence[str] | str,
-        aliases: Sequence[str] | str,
-        language: str,
-        region: str | None,
-        verbatim: bool,
-    ) -> dict[str, Any]:
-        title, body = (title or "").strip(), (body or "").strip()
-        if not title or not body:
-            raise UsageError("Cần cả tiêu đề và nội dung.", "An entry needs a title and a body.")
-        if len(title) > 200:
-            raise UsageError(
-                "Tiêu đề dài quá (tối đa 200 ký tự).", "Title too long (200 characters max)."
-            )
-        if len(body) > 20000:
-            raise UsageError(
-                "Nội dung dài quá (tối đa 20000 ký tự).", "Body too long (20000 characters max)."
-            )
-        return {
-            "title": title,
-            "body": body,
-            "tags": json.dumps(clean_list(tags), ensure_ascii=False),
-            "aliases": json.dumps(clean_list(aliases), ensure_ascii=False),
-            "language": (language or "vi").strip().lower(),
-            "region": (region or "").strip() or None,
-            "verbatim": 1 if verbatim else 0,
-        }
-
-    @staticmethod
-    def _fields_of(row: Any) -> dict[str, Any]:
-        return {k: row[k] for k in CONTENT}
 
     async def _writable(
         self,
@@ -474,9 +392,9 @@ class KnowledgeBase:
         if global_admin or not fork:
             return row
         author = Author(row["author"], row["author_platform"], row["author_user_id"], None)
-        new_id = await self._insert(
+        new_id = await self.writer.insert(
             conn,
-            self._fields_of(row),
+            fields_of(row),
             family_id,
             author,
             row["status"],
@@ -490,128 +408,3 @@ class KnowledgeBase:
         )
         async with conn.execute("SELECT * FROM entries WHERE id = ?", (new_id,)) as cur:
             return await cur.fetchone()
-
-    async def _insert(
-        self,
-        conn: aiosqlite.Connection,
-        f: dict[str, Any],
-        family_id: int | None,
-        author: Author,
-        status: str,
-        source: str,
-        approved_by: str | None,
-        created_at: str | None,
-        updated_at: str | None,
-        *,
-        action: str,
-        shadows: int | None = None,
-        actor: str | None = None,
-    ) -> int:
-        stamp = now_iso()
-        cur = await conn.execute(
-            "INSERT INTO entries (family_id, title, body, tags, aliases, language, region,"
-            " verbatim, status, author, author_platform, author_user_id, author_member_id,"
-            " approved_by, source, shadows, version, created_at, updated_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?)",
-            (
-                family_id,
-                f["title"],
-                f["body"],
-                f["tags"],
-                f["aliases"],
-                f["language"],
-                f["region"],
-                f["verbatim"],
-                status,
-                author.name,
-                author.platform,
-                author.user_id,
-                author.member_id,
-                approved_by,
-                source,
-                shadows,
-                created_at or stamp,
-                updated_at or created_at or stamp,
-            ),
-        )
-        entry_id = int(cur.lastrowid or 0)
-        await self._revision(conn, entry_id, family_id, 1, action, f, status, actor or author.name)
-        await self._reindex(conn, entry_id)
-        return entry_id
-
-    async def _update(
-        self,
-        conn: aiosqlite.Connection,
-        row: Any,
-        f: dict[str, Any],
-        status: str,
-        action: str,
-        actor: str | None,
-        restores: int | None = None,
-    ) -> None:
-        version = row["version"] + 1
-        await conn.execute(
-            "UPDATE entries SET title = ?, body = ?, tags = ?, aliases = ?, language = ?,"
-            " region = ?, verbatim = ?, status = ?, version = ?, updated_at = ?"
-            " WHERE id = ? AND family_id IS ?",
-            (
-                f["title"],
-                f["body"],
-                f["tags"],
-                f["aliases"],
-                f["language"],
-                f["region"],
-                f["verbatim"],
-                status,
-                version,
-                now_iso(),
-                row["id"],
-                row["family_id"],
-            ),
-        )
-        await self._revision(
-            conn, row["id"], row["family_id"], version, action, f, status, actor, restores
-        )
-        await self._reindex(conn, row["id"])
-
-    @staticmethod
-    async def _revision(
-        conn: aiosqlite.Connection,
-        entry_id: int,
-        family_id: int | None,
-        version: int,
-        action: str,
-        f: dict[str, Any],
-        status: str,
-        actor: str | None,
-        restores: int | None = None,
-    ) -> None:
-        await conn.execute(
-            "INSERT INTO entry_revisions (entry_id, family_id, version, action, restores, title,"
-            " body, tags, aliases, language, region, verbatim, status, actor)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                entry_id,
-                family_id,
-                version,
-                action,
-                restores,
-                f["title"],
-                f["body"],
-                f["tags"],
-                f["aliases"],
-                f["language"],
-                f["region"],
-                f["verbatim"],
-                status,
-                actor,
-            ),
-        )
-
-    async def _reindex(self, conn: aiosqlite.Connection, entry_id: int) -> None:
-        async with conn.execute("SELECT * FROM entries WHERE id = ?", (entry_id,)) as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        await reindex(conn, row, self._known_terms)
-        if row["status"] != "approved":
-            await self.vectors.forget(conn, entry_id)

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 from bot.core.errors import UsageError
 from knowledge import formats
 from knowledge.indexing import json_list
+from knowledge.rows import content
 
 if TYPE_CHECKING:
-    from knowledge.store import Author, KnowledgeBase
+    from knowledge.rows import Author
+    from knowledge.store import KnowledgeBase
 
 CHUNK = 500
 
@@ -38,7 +40,7 @@ async def import_records(
     source: str = "import",
 ) -> ImportReport:
     """Validate and insert records (dicts, or (where, dict) pairs); bad ones are reported."""
-    from knowledge.store import Author
+    from knowledge.rows import Author
 
     report = ImportReport()
     valid: list[dict[str, Any]] = []
@@ -60,7 +62,7 @@ async def import_records(
                     if await cur.fetchone() is not None:
                         report.skipped += 1
                         continue
-                fields = kb._content(
+                fields = content(
                     rec["title"],
                     rec["body"],
                     rec["tags"],
@@ -74,7 +76,7 @@ async def import_records(
                     if rec["author"] or rec["author_platform"]
                     else fallback
                 )
-                entry_id = await kb._insert(
+                entry_id = await kb.writer.insert(
                     conn,
                     fields,
                     family_id,

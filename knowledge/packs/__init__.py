@@ -30,7 +30,7 @@ def starter_pack_text() -> str | None:
 
 async def load_starter_pack(kb: KnowledgeBase, path: Path | None = None) -> int:
     """Import the starter pack as global entries unless this database already had it."""
-    from knowledge.store import Author
+    from knowledge.rows import Author
     from knowledge.transfer import import_records
 
     if await kb.db.scalar("SELECT value FROM meta WHERE key = ?", (META_KEY,)) is not None:
