@@ -381,7 +381,7 @@ class KnowledgeBase:
             row = await cur.fetchone()
         if row is None:
             raise _not_found(entry_id)
-        if row["family_id"] is not None or family_id is None:
+        if row["family_id"] is not None or family_id is None or global_admin:
             return row
         async with conn.execute(
             "SELECT * FROM entries WHERE shadows = ? AND family_id = ?", (entry_id, family_id)
@@ -389,7 +389,7 @@ class KnowledgeBase:
             shadow = await cur.fetchone()
         if shadow is not None:
             return shadow
-        if global_admin or not fork:
+        if not fork:
             return row
         author = Author(row["author"], row["author_platform"], row["author_user_id"], None)
         new_id = await self.writer.insert(
