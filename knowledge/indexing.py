@@ -1,0 +1,91 @@
+"""Keep the search index in step with `entries`, inside the caller's write transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import aiosqlite
+
+from knowledge.normalize import accented, bigrams, deletions, syllables, unique
+
+GLOBAL_SCOPE = "zglobal"
+
+
+def scope_token(family_id: int | None) -> str:
+    """The one token that says who may see an indexed entry."""
+    return GLOBAL_SCOPE if family_id is None else f"zf{int(family_id)}"
+
+
+def json_list(raw: str | None) -> list[str]:
+    """Decode a JSON list column (tags, aliases)."""
+    if not raw:
+        return []
+    value = json.loads(raw)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def index_columns(row: Mapping[str, Any]) -> dict[str, str]:
+    """The normalised FTS columns for one entry row."""
+    aliases = json_list(row["aliases"])
+    tags = json_list(row["tags"])
+    head_parts = [row["title"], *aliases]
+    head_tokens = [syllables(p) for p in head_parts]
+    body_tokens = syllables(row["body"])
+    tag_tokens = [syllables(t) for t in tags]
+    exact = unique(accented(" ".join([*head_parts, *tags, row["body"]])))
+    return {
+        "head": " ".join(" ".join(t) for t in head_tokens),
+        "tags": " ".join(" ".join(t) for t in tag_tokens),
+        "body": " ".join(body_tokens),
+        # bigrams never cross a part boundary: "title | alias" is not a phrase
+        "head2": " ".join(" ".join(bigrams(t)) for t in [*head_tokens, *tag_tokens]),
+        "body2": " ".join(bigrams(body_tokens)),
+        "exact": " ".join(exact),
+        "scope": scope_token(row["family_id"]),
+    }
+
+
+async def reindex(conn: aiosqlite.Connection, row: Mapping[str, Any], known: set[str]) -> None:
+    """Drop the entry from the index and add it back if it is approved (same transaction)."""
+    entry_id = row["id"]
+    await conn.execute("DELETE FROM entries_fts WHERE rowid = ?", (entry_id,))
+    if row["status"] != "approved":
+        return
+    cols = index_columns(row)
+    await conn.execute(
+        "INSERT INTO entries_fts (rowid, head, tags, body, head2, body2, exact, scope)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            entry_id,
+            cols["head"],
+            cols["tags"],
+            cols["body"],
+            cols["head2"],
+            cols["body2"],
+            cols["exact"],
+            cols["scope"],
+        ),
+    )
+    terms = unique(" ".join((cols["head"], cols["tags"], cols["body"])).split())
+    await add_terms(conn, terms, known)
+
+
+async def add_terms(conn: aiosqlite.Connection, terms: Iterable[str], known: set[str]) -> None:
+    """Record new syllables and their one-letter deletions for typo-tolerant queries."""
+    fresh = [t for t in terms if t not in known and 2 <= len(t) <= 24]
+    if not fresh:
+        return
+    marks = ",".join("?" * len(fresh))
+    async with conn.execute(f"SELECT term FROM kb_terms WHERE term IN ({marks})", fresh) as cur:
+        existing = {r[0] for r in await cur.fetchall()}
+    new = [t for t in fresh if t not in existing]
+    known.update(fresh)
+    if not new:
+        return
+    await conn.executemany("INSERT OR IGNORE INTO kb_terms (term) VALUES (?)", [(t,) for t in new])
+    variants = [(v, t) for t in new for v in ({t} | deletions(t))]
+    await conn.executemany(
+        "INSERT OR IGNORE INTO kb_term_variants (variant, term) VALUES (?, ?)", variants
+    )

@@ -1,0 +1,246 @@
+"""Search the way families type: folded syllables, phrase bigrams, typo neighbours, BM25.
+
+The user's text never reaches FTS5 syntax: it is reduced to ASCII syllables (plus accented
+syllables made only of letters), each quoted, so quotes, `*`, `NEAR(` or `-` are just text.
+The scope token (`zglobal` / `zf<id>`) is matched inside the index, so another family's
+entries are never even candidates; the SQL filters `family_id IS NULL OR family_id = ?` too.
+
+`SearchHit.strong` (the verbatim threshold): the entry's title or one alias, as folded
+syllables, occurs whole in the question (titles of two or more syllables, or a one-syllable
+title that *is* the whole question), or the question's topic words (two or more) occur
+contiguously in the title/alias and cover at least 60% of it. `verbatim_match` quotes an
+entry only when it is the top hit, strong, and marked verbatim.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from bot.core.db import Database
+from knowledge.indexing import json_list
+from knowledge.normalize import (
+    accented,
+    contains_phrase,
+    content_tokens,
+    deletions,
+    fold,
+    syllables,
+    unique,
+    within_one_edit,
+)
+from knowledge.rows import row_to_entry
+from knowledge.types import Entry, SearchHit
+from knowledge.vectors import VectorIndex
+
+MAX_QUERY_CHARS = 1000
+MAX_TOKENS = 32
+RRF_K = 60.0
+TEXT_COLUMNS = "{head tags body head2 body2 exact}"
+GLOSSARY_TAGS = ('"term"', '"glossary"', '"thuat_ngu"')
+
+SEARCH_SQL = """
+SELECT e.*, entries_fts.rank AS rank FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid
+WHERE entries_fts MATCH :q AND e.status = 'approved'
+  AND (e.family_id IS NULL OR e.family_id = :fam)
+  AND NOT (e.family_id IS NULL AND :fam IS NOT NULL AND EXISTS (
+      SELECT 1 FROM entries s WHERE s.shadows = e.id AND s.family_id = :fam))
+ORDER BY entries_fts.rank LIMIT :lim
+"""
+
+
+def scope_filter(family_id: int | None) -> str:
+    """The FTS5 clause that keeps a family's search inside global + its own entries."""
+    if family_id is None:
+        return 'scope : "zglobal"'
+    return f'scope : ("zglobal" OR "zf{int(family_id)}")'
+
+
+def _quoted(terms: list[str]) -> str:
+    return " OR ".join('"' + t.replace('"', "") + '"' for t in terms if t.replace('"', ""))
+
+
+async def typo_alternatives(db: Database, tokens: list[str]) -> list[list[str]]:
+    """For each token, itself plus known syllables one edit away when it is unknown."""
+    out: list[list[str]] = []
+    for tok in tokens:
+        alts = [tok]
+        if len(tok) >= 3:
+            known = await db.scalar("SELECT 1 FROM kb_terms WHERE term = ?", (tok,))
+            if not known:
+                probes = sorted({tok} | deletions(tok))
+                marks = ",".join("?" * len(probes))
+                rows = await db.fetchall(
+                    f"SELECT DISTINCT term FROM kb_term_variants WHERE variant IN ({marks})"
+                    " LIMIT 50",
+                    probes,
+                )
+                close = sorted(
+                    (r["term"] for r in rows if within_one_edit(tok, r["term"])),
+                    key=lambda t: (abs(len(t) - len(tok)), t),
+                )
+                alts += close[:3]
+        out.append(alts)
+    return out
+
+
+def match_expression(
+    tokens: list[str], alternatives: list[list[str]], accents: list[str], family_id: int | None
+) -> str | None:
+    """The FTS5 query: scope AND (any syllable, typo neighbour, bigram or accented form)."""
+    alt_of = {tok: alts for tok, alts in zip(tokens_content(tokens), alternatives, strict=False)}
+    terms: list[str] = [a for alts in alternatives for a in alts]
+    expanded = [alt_of.get(t, [t]) for t in tokens]
+    for left, right in itertools.pairwise(expanded):
+        terms += [f"{a}_{b}" for a in left for b in right]
+    terms += accents
+    body = _quoted(unique(terms))
+    if not body:
+        return None
+    return f"{scope_filter(family_id)} AND {TEXT_COLUMNS} : ({body})"
+
+
+def tokens_content(tokens: list[str]) -> list[str]:
+    """Topic syllables of a query, capped so one long message stays one cheap query."""
+    return unique(content_tokens(tokens))[:MAX_TOKENS]
+
+
+def is_strong(query_tokens: list[str], entry: Entry) -> bool:
+    """The verbatim threshold (see the module docstring)."""
+    core = tokens_content(query_tokens)
+    for phrase in (entry.title, *entry.aliases):
+        p = syllables(phrase)
+        if not p:
+            continue
+        if p in (core, query_tokens):
+            return True
+        if len(p) >= 2 and contains_phrase(query_tokens, p):
+            return True
+        if len(core) >= 2 and contains_phrase(p, core) and len(core) >= 0.6 * len(p):
+            return True
+    return False
+
+
+def snippet(body: str, tokens: list[str], width: int = 160) -> str:
+    """A short window of the body around the first query syllable it contains."""
+    flat = " ".join(body.split())
+    folded = fold(flat)
+    start = 0
+    if len(folded) == len(flat):
+        for tok in tokens:
+            pos = folded.find(tok)
+            if pos >= 0:
+                start = max(0, pos - width // 4)
+                break
+    text = flat[start : start + width]
+    return ("…" if start else "") + text + ("…" if start + width < len(flat) else "")
+
+
+def _rank_bonus(query_tokens: list[str], core: list[str], row: Any) -> float:
+    """Small nudges BM25 cannot see: the title phrase in the question, or the question's
+    topic words as one run inside the title (more for the title than for an alias)."""
+    title = syllables(row["title"])
+    bonus = 0.0
+    if len(title) >= 2 and contains_phrase(query_tokens, title):
+        bonus += 2.0
+    elif len(core) >= 2 and contains_phrase(title, core):
+        bonus += 3.0 * len(core) / len(title)
+    elif len(core) >= 2 and any(
+        contains_phrase(syllables(a), core) for a in json_list(row["aliases"])
+    ):
+        bonus += 0.3
+    return bonus
+
+
+async def search(
+    db: Database, vectors: VectorIndex, query: str, family_id: int | None, limit: int = 5
+) -> list[SearchHit]:
+    """Best entries first; BM25 alone, or fused with vector similarity when available."""
+    limit = max(1, min(int(limit), 50))
+    text = (query or "")[:MAX_QUERY_CHARS]
+    tokens = syllables(text)[: MAX_TOKENS * 2]
+    content = tokens_content(tokens)
+    hits: dict[int, tuple[Any, float]] = {}
+    lexical: list[int] = []
+    if content:
+        alternatives = await typo_alternatives(db, content)
+        expr = match_expression(
+            tokens, alternatives, unique(accented(text))[:MAX_TOKENS], family_id
+        )
+        if expr is not None:
+            rows = await db.fetchall(
+                SEARCH_SQL, {"q": expr, "fam": family_id, "lim": max(limit * 4, 20)}
+            )
+            scored = sorted(
+                ((-r["rank"] * (1.0 + 0.1 * _rank_bonus(tokens, content, r)), r) for r in rows),
+                key=lambda sr: -sr[0],
+            )
+            for score, r in scored:
+                hits[r["id"]] = (r, score)
+                lexical.append(r["id"])
+    semantic = await vectors.nearest(text, family_id) if text.strip() else None
+    if semantic:
+        fused: dict[int, float] = {}
+        for rank, eid in enumerate(lexical):
+            fused[eid] = fused.get(eid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for rank, (eid, _cos) in enumerate(semantic):
+            fused[eid] = fused.get(eid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        missing = [eid for eid in fused if eid not in hits]
+        for r in await _visible_rows(db, missing, family_id):
+            hits[r["id"]] = (r, 0.0)
+        order = sorted((eid for eid in fused if eid in hits), key=lambda e: -fused[e])
+        ranked = [(hits[e][0], fused[e] * 1000.0) for e in order]
+    else:
+        ranked = [hits[e] for e in lexical]
+    out = []
+    for row, score in ranked[:limit]:
+        entry = row_to_entry(row)
+        out.append(
+            SearchHit(
+                entry, round(score, 4), snippet(entry.body, content), is_strong(tokens, entry)
+            )
+        )
+    return out
+
+
+async def _visible_rows(db: Database, ids: list[int], family_id: int | None) -> list[Any]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    return await db.fetchall(
+        f"SELECT e.* FROM entries e WHERE e.id IN ({marks}) AND e.status = 'approved'"
+        " AND (e.family_id IS NULL OR e.family_id = ?) AND NOT (e.family_id IS NULL AND"
+        " ? IS NOT NULL AND EXISTS (SELECT 1 FROM entries s WHERE s.shadows = e.id AND"
+        " s.family_id = ?))",
+        [*ids, family_id, family_id, family_id],
+    )
+
+
+def verbatim_match(hits: list[SearchHit]) -> SearchHit | None:
+    """The hit to quote word for word: the top hit, when it is strong and marked verbatim."""
+    if hits and hits[0].strong and hits[0].entry.verbatim:
+        return hits[0]
+    return None
+
+
+async def glossary_for(
+    db: Database, text: str, family_id: int | None, limit: int = 5
+) -> list[Entry]:
+    """Glossary entries whose title or an alias occurs (as syllables) in the text."""
+    tokens = syllables((text or "")[: MAX_QUERY_CHARS * 4])
+    words = unique(tokens)[:64]
+    if not words:
+        return []
+    expr = (
+        f"{scope_filter(family_id)} AND {{tags head2}} : ({' OR '.join(GLOSSARY_TAGS)})"
+        f" AND head : ({_quoted(words)})"
+    )
+    rows = await db.fetchall(SEARCH_SQL, {"q": expr, "fam": family_id, "lim": 50})
+    found = []
+    for r in rows:
+        entry = row_to_entry(r)
+        if entry.is_term and any(
+            contains_phrase(tokens, syllables(p)) for p in (entry.title, *entry.aliases) if p
+        ):
+            found.append(entry)
+    return found[:limit]

@@ -1,0 +1,130 @@
+"""Bulk import and export of entries, shared by `/kb import|export` and `hearth kb`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.core.errors import UsageError
+from knowledge import formats
+from knowledge.indexing import json_list
+from knowledge.rows import content
+
+if TYPE_CHECKING:
+    from knowledge.rows import Author
+    from knowledge.store import KnowledgeBase
+
+CHUNK = 500
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did: new entry ids, exact duplicates skipped, bad records by place."""
+
+    imported: list[int] = field(default_factory=list)
+    skipped: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every record was valid."""
+        return not self.errors
+
+
+async def import_records(
+    kb: KnowledgeBase,
+    records: Sequence[Mapping[str, Any] | tuple[str, Mapping[str, Any]]],
+    family_id: int | None,
+    author: Author | None = None,
+    source: str = "import",
+) -> ImportReport:
+    """Validate and insert records (dicts, or (where, dict) pairs); bad ones are reported."""
+    from knowledge.rows import Author
+
+    report = ImportReport()
+    valid: list[dict[str, Any]] = []
+    for n, item in enumerate(records):
+        where, raw = item if isinstance(item, tuple) else (f"index {n}", item)
+        try:
+            valid.append(formats.validate(raw))
+        except ValueError as exc:
+            report.errors.append((where, str(exc)))
+    fallback = author or Author()
+    for start in range(0, len(valid), CHUNK):
+        async with kb.db.transaction() as conn:
+            for rec in valid[start : start + CHUNK]:
+                async with conn.execute(
+                    "SELECT 1 FROM entries WHERE family_id IS ? AND title = ? AND body = ?"
+                    " AND status = 'approved'",
+                    (family_id, rec["title"], rec["body"]),
+                ) as cur:
+                    if await cur.fetchone() is not None:
+                        report.skipped += 1
+                        continue
+                fields = content(
+                    rec["title"],
+                    rec["body"],
+                    rec["tags"],
+                    rec["aliases"],
+                    rec["language"],
+                    rec["region"],
+                    rec["verbatim"],
+                )
+                who = (
+                    Author(rec["author"], rec["author_platform"], rec["author_user_id"])
+                    if rec["author"] or rec["author_platform"]
+                    else fallback
+                )
+                entry_id = await kb.writer.insert(
+                    conn,
+                    fields,
+                    family_id,
+                    who,
+                    "approved",
+                    source,
+                    rec["approved_by"],
+                    rec["created_at"],
+                    rec["updated_at"],
+                    action="add",
+                )
+                report.imported.append(entry_id)
+    await kb.vectors.embed_entries(report.imported, family_id)
+    return report
+
+
+async def import_file(
+    kb: KnowledgeBase,
+    filename: str,
+    data: bytes | str,
+    family_id: int | None,
+    author: Author | None = None,
+) -> ImportReport:
+    """Parse a file by its extension and import what is valid."""
+    try:
+        parsed = formats.parse(filename, data)
+    except ValueError as exc:
+        raise UsageError(f"Không đọc được tệp: {exc}", f"Cannot read the file: {exc}") from exc
+    report = await import_records(kb, parsed.records, family_id, author)
+    report.errors = sorted(parsed.errors + report.errors, key=lambda e: formats._order(e[0]))
+    return report
+
+
+async def export(kb: KnowledgeBase, family_id: int | None, fmt: str = "jsonl") -> str:
+    """The approved entries owned by this scope (a family's own, or the global ones)."""
+    if fmt not in formats.FORMATS:
+        raise UsageError(
+            f"Định dạng không hỗ trợ: {fmt}. Dùng: {', '.join(formats.FORMATS)}",
+            f"Unsupported format: {fmt}. Use one of: {', '.join(formats.FORMATS)}",
+        )
+    rows = await kb.db.fetchall(
+        "SELECT * FROM entries WHERE family_id IS ? AND status = 'approved' ORDER BY id",
+        (family_id,),
+    )
+    records = []
+    for r in rows:
+        rec = {k: r[k] for k in formats.EXPORT_FIELDS if k not in formats.LIST_FIELDS}
+        rec["tags"], rec["aliases"] = json_list(r["tags"]), json_list(r["aliases"])
+        rec["verbatim"] = bool(r["verbatim"])
+        records.append(rec)
+    return formats.render(records, fmt)

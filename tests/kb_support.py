@@ -1,0 +1,23 @@
+"""Shared helpers for the knowledge-base tests: a real database file and the fixture KB."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.core.db import Database
+from knowledge.store import KnowledgeBase
+
+FIXTURES = Path(__file__).parent / "fixtures" / "kb"
+
+
+def fixture_records() -> list[dict[str, object]]:
+    """The ~40 realistic family entries used by the search-quality table."""
+    lines = (FIXTURES / "family_kb.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+async def open_kb(path: Path, embedder=None) -> tuple[Database, KnowledgeBase]:  # type: ignore[no-untyped-def]
+    """A migrated database file and a KnowledgeBase on it."""
+    db = await Database.open(path)
+    return db, KnowledgeBase(db, embedder)
