@@ -16,6 +16,7 @@ from handlers.base import Services
 from handlers.chat import Answerer
 from handlers.setup import build_registry
 from knowledge.memory import Memory
+from knowledge.store import KnowledgeBase
 from knowledge.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
@@ -78,12 +79,16 @@ async def build(settings: Settings, *, load_pack: bool = False) -> Hearth:
             db=db,
             families=FamilyStore(db),
             memory=Memory(db, estimate_tokens),
-            kb=None,
+            kb=KnowledgeBase(db, embedder=llm.embed if llm is not None else None),
             llm=llm,
             usage=UsageLog(db),
             answers=answers,
             registry=registry,
         )
+        if load_pack:
+            loaded = await services.kb.load_starter_pack()
+            if loaded:
+                log.info("loaded the starter knowledge pack: %d entries", loaded)
         return Hearth(settings, services, Pipeline(services, registry))
     except BaseException:
         await db.close()

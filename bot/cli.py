@@ -23,6 +23,7 @@ log = logging.getLogger("hearth")
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli_db",
     "bot.cli_logs",
+    "bot.cli_kb",
 )
 
 

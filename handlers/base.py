@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.core.errors import PermissionDenied
@@ -30,7 +30,7 @@ class Services:
     llm: Any  # bot.core.llm.LLMClient | None
     usage: Any  # bot.core.usage.UsageLog
     answers: Any  # handlers.chat.Answerer
-    registry: Registry
+    registry: Registry = field(default_factory=lambda: Registry())
 
 
 @dataclass(slots=True)

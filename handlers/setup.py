@@ -11,6 +11,8 @@ HANDLER_MODULES = (
     "handlers.help",
     "handlers.memory",
     "handlers.feedback",
+    "handlers.kb",
+    "handlers.review",
 )
 
 

@@ -39,7 +39,9 @@ async def test_answer_comes_from_model_and_is_logged(
     assert rows[0]["prompt"] == sent  # the log shows exactly what the model was sent
     assert rows[0]["model"] == "m1"
     assert rows[0]["endpoint"]
-    calls = await model_hearth.services.db.fetchall("SELECT ok, purpose FROM llm_calls")
+    calls = await model_hearth.services.db.fetchall(
+        "SELECT ok, purpose FROM llm_calls WHERE purpose = 'chat'"
+    )
     assert [(c["ok"], c["purpose"]) for c in calls] == [(1, "chat")]
 
 
