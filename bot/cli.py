@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli_db",
     "bot.cli_logs",
     "bot.cli_kb",
+    "bot.cli_report",
 )
 
 

@@ -6,6 +6,8 @@ import argparse
 import hashlib
 from typing import Any
 
+from bot.core.tables import render_table
+
 
 def redact(text: str | None) -> str | None:
     """A stable short hash instead of message text (HEARTH_LOG_CONTENT=redacted)."""
@@ -25,9 +27,14 @@ async def _logs(args: argparse.Namespace) -> int:
     from bot.core.db import Database
     from bot.core.errors import UsageError
     from bot.core.families import FamilyStore
+    from bot.core.report import parse_since
 
     if args.limit < 1:
         raise CliUsageError("--limit must be at least 1")
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        raise CliUsageError(str(exc)) from None
     settings = settings_from_env()
     db = await Database.open(settings.db_path)
     try:
@@ -37,7 +44,7 @@ async def _logs(args: argparse.Namespace) -> int:
                 family_id = (await FamilyStore(db).resolve(args.family)).id
             except UsageError as exc:
                 raise CliUsageError(exc.en) from None
-        rows = await AnswerLog(db).recent_log(family_id, args.limit)
+        rows = await AnswerLog(db).recent_log(family_id, args.limit, since)
     finally:
         await db.close()
     if settings.log_content == "redacted":
@@ -51,19 +58,43 @@ async def _logs(args: argparse.Namespace) -> int:
     if not rows:
         print("no answers yet")
         return 0
-    for row in rows:
-        print(
-            f"#{row['answer_id']}  {row['created_at']}  {row['family']}  "
-            f"{row['model'] or row['source']}  {row['latency_ms'] or 0} ms  "
-            f"entries={row['entry_ids']}  returns={row['returns']}"
-        )
-        print(f"  Q: {row['question']}")
-        for message in row["prompt"]:
-            content = str(message.get("content", "")).replace("\n", "\n     ")
-            print(f"  [{message.get('role')}] {content}")
-        print(f"  A: {str(row['answer']).splitlines()[0] if row['answer'] else ''}")
-        print()
+    print(render_logs(rows))
+    if args.prompts:
+        for row in rows:
+            print()
+            print(render_prompt(row))
     return 0
+
+
+def render_logs(rows: list[dict[str, Any]]) -> str:
+    """One aligned line per answer (display width, so Vietnamese and emoji line up)."""
+    return render_table(
+        ["answer", "time (UTC)", "family", "model", "ms", "entries", "returns", "question"],
+        [
+            [
+                r["answer_id"],
+                str(r["created_at"])[:16].replace("T", " "),
+                r["family"],
+                r["model"] or r["source"],
+                r["latency_ms"] if r["latency_ms"] is not None else "",
+                ",".join(str(e) for e in r["entry_ids"]),
+                r["returns"],
+                r["question"] or "",
+            ]
+            for r in rows
+        ],
+        align="><<<>>><",
+    )
+
+
+def render_prompt(row: dict[str, Any]) -> str:
+    """Exactly what was sent to the model for one answer, and the first line of the reply."""
+    lines = [f"#{row['answer_id']}  Q: {row['question']}"]
+    for message in row["prompt"]:
+        content = str(message.get("content", "")).replace("\n", "\n     ")
+        lines.append(f"  [{message.get('role')}] {content}")
+    lines.append(f"  A: {str(row['answer']).splitlines()[0] if row['answer'] else ''}")
+    return "\n".join(lines)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -71,5 +102,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     logs = sub.add_parser("logs", help="recent answers, newest first, with their prompts")
     logs.add_argument("--family")
     logs.add_argument("--limit", type=int, default=20)
+    logs.add_argument("--since", help="only answers from this UTC date on (YYYY-MM-DD)")
+    logs.add_argument("--prompts", action="store_true", help="also print every prompt in full")
     logs.add_argument("--json", action="store_true")
     logs.set_defaults(func=_logs, is_async=True)

@@ -105,10 +105,15 @@ class AnswerLog:
         )
         return None if row is None else dict(row)
 
-    async def recent_log(self, family_id: int | None, limit: int) -> list[dict[str, Any]]:
+    async def recent_log(
+        self, family_id: int | None, limit: int, since: str | None = None
+    ) -> list[dict[str, Any]]:
         """Newest answers first with their return counts, for `hearth logs`."""
-        where = "WHERE a.family_id = ?" if family_id is not None else ""
-        params: tuple[Any, ...] = (family_id, limit) if family_id is not None else (limit,)
+        where = "WHERE a.created_at >= ?" + (
+            " AND a.family_id = ?" if family_id is not None else ""
+        )
+        params: tuple[Any, ...] = (since or "0000",)
+        params += (family_id, limit) if family_id is not None else (limit,)
         rows = await self.db.fetchall(
             "SELECT a.id, a.question, a.answer, a.prompt_json, a.model, a.endpoint, a.latency_ms,"
             " a.source, a.created_at, f.platform || ':' || f.chat_id AS family,"
