@@ -41,10 +41,7 @@ async def apply_feedback(ctx: Ctx, action: str, answer_id: int) -> str:
     kind = KINDS[action]
     new = await services.usage.record_return(ctx.family.id, answer_id, ctx.member.id, kind)
     if action == "save":
-        await services.db.execute(
-            "INSERT OR IGNORE INTO saved_answers (family_id, member_id, answer_id) VALUES (?,?,?)",
-            (ctx.family.id, ctx.member.id, answer_id),
-        )
+        await services.usage.save(ctx.family.id, ctx.member.id, answer_id)
         return ctx.t("📌 Đã lưu. Xem lại bằng /saved.", "📌 Saved. See it again with /saved.")
     if not new:
         return ctx.t("Bạn đã góp ý rồi, cảm ơn!", "You already told us, thank you!")

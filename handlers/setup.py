@@ -13,6 +13,8 @@ HANDLER_MODULES = (
     "handlers.feedback",
     "handlers.kb",
     "handlers.review",
+    "handlers.saved",
+    "handlers.privacy",
 )
 
 
