@@ -125,7 +125,7 @@ async def test_saved_lists_newest_first_in_pages_and_opening_is_a_return(hearth:
     out = await say(hearth, f"/xem_{ids[2]}")
     shown = out.last
     assert shown.answer_id == ids[2] and "Câu hỏi số 2" in shown.text
-    assert [b.data for b in shown.buttons][0] == f"fb:up:{ids[2]}"
+    assert shown.buttons[0].data == f"fb:up:{ids[2]}"
     await say(hearth, f"/saved open {ids[2]}")  # the same day: still one return
     events = await returns(hearth)
     assert events[-1] == (ids[2], "open_saved", 1)
