@@ -191,9 +191,10 @@ class UsageLog:
         if not await has_table(self.db, "entries"):
             return []
         where, params = _window("c.", family_id, since)
-        scope, scope_params = ("WHERE (e.family_id IS NULL OR e.family_id = ?)", (family_id,))
-        if family_id is None:
-            scope, scope_params = "", ()
+        scope: str = ""
+        scope_params: tuple[Any, ...] = ()
+        if family_id is not None:
+            scope, scope_params = "WHERE (e.family_id IS NULL OR e.family_id = ?)", (family_id,)
         rows = await self.db.fetchall(
             f"WITH who AS (SELECT e.id, {CONTRIBUTOR_KEY} AS key, {CONTRIBUTOR_NAME} AS name,"
             " e.status, e.source, e.approved_by FROM entries e"
