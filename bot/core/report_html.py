@@ -89,7 +89,7 @@ def render_html(report: dict[str, Any]) -> str:
             title="Top returned answers",
         ),
         _table(
-            ["answer", "family", "question", "returns", "👍 etc.", "👎"],
+            ["answer", "family", "question", "returns", "positive", "negative"],
             [
                 [
                     a["answer_id"],
@@ -148,8 +148,8 @@ def render_html(report: dict[str, Any]) -> str:
         ),
         "<h2>Model endpoints</h2><div class='row'><div>",
         svg.hbars(
-            [(f"{c['model']} p50", c["p50_ms"] or 0) for c in llm]
-            + [(f"{c['model']} p95", c["p95_ms"] or 0) for c in llm],
+            [(f"{c['model']} p50", c["p50_ms"]) for c in llm]
+            + [(f"{c['model']} p95", c["p95_ms"]) for c in llm],
             title="Latency of successful calls (ms)",
             unit=" ms",
         ),

@@ -35,7 +35,7 @@ def empty(message: str, width: int = 560) -> str:
 
 
 def hbars(
-    items: Sequence[tuple[str, float]],
+    items: Sequence[tuple[str, float | None]],
     *,
     title: str,
     width: int = 560,
@@ -47,7 +47,7 @@ def hbars(
         return empty("—", width)
     label_w, row_h, top = 220, 22, 8
     plot_w = width - label_w - 60
-    vmax = _nice_max(max(v for _, v in items))
+    vmax = _nice_max(max((v for _, v in items if v is not None), default=0))
     height = top + row_h * len(items) + 8
     parts = [
         f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}'"
@@ -56,12 +56,13 @@ def hbars(
     for i, (label, value) in enumerate(items):
         y = top + i * row_h
         bar = max(1.0, plot_w * value / vmax) if value else 0
+        shown = "—" if value is None else f"{_fmt(value)}{unit}"
         parts.append(
             f"<text x='{label_w - 6}' y='{y + 15}' text-anchor='end' {FONT}>"
             f"{escape(truncate(label, 34))}</text>"
             f"<rect x='{label_w}' y='{y + 3}' width='{bar:.1f}' height='{row_h - 6}'"
-            f" fill='{color}'><title>{escape(label)}: {_fmt(value)}{unit}</title></rect>"
-            f"<text x='{label_w + bar + 4:.1f}' y='{y + 15}' {FONT}>{_fmt(value)}{unit}</text>"
+            f" fill='{color}'><title>{escape(label)}: {shown}</title></rect>"
+            f"<text x='{label_w + bar + 4:.1f}' y='{y + 15}' {FONT}>{shown}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -82,21 +83,22 @@ def grouped_bars(
     plot_w, plot_h = width - left - right, height - top - bottom
     vmax = _nice_max(max((max(vals, default=0) for _, vals in series), default=0))
     group_w = plot_w / len(categories)
-    bar_w = max(1.0, (group_w * 0.8) / len(series))
+    bar_w = min(36.0, max(1.0, (group_w * 0.8) / len(series)))
+    ticks = int(vmax) if vmax < 4 else 4
     parts = [
         f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}'"
         f" role='img' aria-label='{escape(title)}'><title>{escape(title)}</title>"
     ]
-    for k in range(5):
-        value = vmax * k / 4
-        y = top + plot_h - plot_h * k / 4
+    for k in range(ticks + 1):
+        value = vmax * k / ticks
+        y = top + plot_h - plot_h * k / ticks
         parts.append(
             f"<line x1='{left}' x2='{width - right}' y1='{y:.1f}' y2='{y:.1f}' stroke='#ddd'/>"
             f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end' {FONT}>{_fmt(value)}</text>"
         )
     label_every = max(1, len(categories) // 14)
     for i, category in enumerate(categories):
-        gx = left + i * group_w + group_w * 0.1
+        gx = left + i * group_w + (group_w - bar_w * len(series)) / 2
         for s, (name, values) in enumerate(series):
             value = values[i]
             bar_h = plot_h * value / vmax
