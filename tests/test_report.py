@@ -126,5 +126,10 @@ async def test_redacted_report_hides_questions_and_family_text(hearth: Hearth) -
     r = json.loads(result.stdout)
     assert all(a["question"].startswith("sha256:") for a in r["top_answers"])
     assert r["top_entries"][2]["title"] == "Bánh xèo"  # global knowledge is not family text
+    for args in (("report",), ("logs", "--limit", "50", "--prompts")):
+        text = cli(hearth.settings.db_path, *args, HEARTH_LOG_CONTENT="redacted").stdout
+        assert "sha256:" in text
+        assert "làm cá kho" not in text.lower() and "Bà Ngoại" not in text
+        assert "Phở bò nhà mình" not in text and "Cảm ơn bà" not in text
     full = json.loads(cli(hearth.settings.db_path, "report", "--json").stdout)
     assert [a["returns"] for a in r["top_answers"]] == [a["returns"] for a in full["top_answers"]]
