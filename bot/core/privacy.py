@@ -132,6 +132,20 @@ async def _forget_entries(conn: aiosqlite.Connection, family_id: int) -> None:
             "DELETE FROM entries_fts WHERE rowid IN (SELECT id FROM entries WHERE family_id = ?)",
             (family_id,),
         )
+    authored = (
+        "SELECT id FROM entries WHERE family_id IS NULL AND author_member_id IN"
+        " (SELECT id FROM members WHERE family_id = ?)"
+    )
+    revisions = await (
+        await conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'entry_revisions'")
+    ).fetchone()
+    if revisions is not None:
+        await conn.execute(
+            "UPDATE entry_revisions SET actor = NULL WHERE family_id IS NULL AND entry_id IN"
+            f" ({authored}) AND actor IN (SELECT display_name FROM members WHERE family_id = ?"
+            " UNION SELECT author FROM entries WHERE id = entry_revisions.entry_id)",
+            (family_id, family_id),
+        )
     await conn.execute(
         "UPDATE entries SET author = NULL, author_platform = NULL, author_user_id = NULL,"
         " author_member_id = NULL WHERE family_id IS NULL AND author_member_id IN"
