@@ -12,9 +12,7 @@ async def seed(hearth: Hearth, chat: str, secret: str, kind: str = "private") ->
     """A family with a fact, an answer, returns, a saved answer and a family entry."""
     await say(hearth, f"/remember {secret}", chat=chat, kind=kind, is_chat_admin=True)
     fam = await hearth.services.families.ensure("console", chat, kind)
-    entry = await add_entry(
-        hearth, f"mon {chat}", f"Món riêng nhà {chat}", family_id=fam.id, author="Mẹ"
-    )
+    entry = await add_entry(hearth, f"Món riêng nhà {chat}", family_id=fam.id, author="Mẹ")
     answer = await ask(hearth, f"Nấu mon {chat} thế nào?", chat=chat)
     assert answer.answer_id is not None
     await press(hearth, f"fb:save:{answer.answer_id}", chat=chat)
@@ -71,7 +69,7 @@ async def test_delete_family_asks_then_erases_keeping_anonymous_counts(hearth: H
     kept = await seed(hearth, "b", "Nhà B có lò nướng")
     db = hearth.services.db
     member = await db.scalar("SELECT id FROM members WHERE family_id = ?", (gone["family"],))
-    shared = await add_entry(hearth, "chung", "Mục chung", author="Bà", member_id=member)
+    shared = await add_entry(hearth, "Mục chung", author="Bà", member_id=member)
     await db.execute(
         "INSERT INTO llm_calls (family_id, endpoint, model, ok, latency_ms) VALUES (?,?,?,?,?)",
         (gone["family"], "http://127.0.0.1:9/v1", "m", 1, 100),
@@ -105,6 +103,9 @@ async def test_delete_family_asks_then_erases_keeping_anonymous_counts(hearth: H
         )
         == 0
     )
+    fts = await db.scalar("SELECT count(*) FROM entries_fts WHERE rowid = ?", (gone["entry"],))
+    assert fts == 0  # nothing of the family stays in the search index
+    assert await hearth.services.kb.search("Món riêng nhà a", gone["family"]) == []
     row = await db.fetchone("SELECT platform, messages, answers, returns FROM deleted_family_stats")
     assert tuple(row) == ("console", messages, 1, 2)  # type: ignore[arg-type]
     assert await db.scalar("SELECT count(*) FROM llm_calls WHERE family_id IS NULL") == 1

@@ -1,8 +1,7 @@
-"""Shared by the usage, report and privacy tests: knowledge entries and a scripted search.
+"""Shared by the usage, report and privacy tests: entries, questions, presses, a scenario.
 
-The search side is a scripted boundary (which entries a question hits is decided by the
-test, so the credit that follows is known exactly); the entries themselves are real rows
-in the `entries` table, with the authorship columns the credit queries read.
+Everything goes through the real app: entries through the knowledge base, questions and
+commands through the pipeline, button presses and reactions through its callbacks.
 """
 
 from __future__ import annotations
@@ -10,48 +9,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.app import Hearth
 from bot.core.types import CallbackEvent, Reply
-from bot.core.usage import has_table, normalize_question
-from knowledge.types import Entry, SearchHit
+from knowledge.store import Author
 from tests.support import RecordingOutbox, msg
-
-# Only used while the knowledge base migration is not on this branch yet.
-MINIMAL_ENTRIES = """
-CREATE TABLE entries (
-    id INTEGER PRIMARY KEY, family_id INTEGER REFERENCES families (id) ON DELETE CASCADE,
-    title TEXT NOT NULL, body TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'approved', author TEXT, author_platform TEXT,
-    author_user_id TEXT, author_member_id INTEGER REFERENCES members (id) ON DELETE SET NULL,
-    approved_by TEXT, source TEXT NOT NULL DEFAULT 'chat'
-)
-"""
-
-
-@dataclass
-class ScriptedKB:
-    """Hits every entry whose keyword occurs in the (folded) question, in listing order."""
-
-    entries: list[tuple[str, Entry]] = field(default_factory=list)
-
-    async def search(self, query: str, family_id: int | None, limit: int = 5) -> list[SearchHit]:
-        folded = normalize_question(query)
-        return [
-            SearchHit(e, 1.0 / (i + 1))
-            for i, (key, e) in enumerate(self.entries)
-            if key in folded and (e.family_id is None or e.family_id == family_id)
-        ][:limit]
-
-    async def glossary_for(self, text: str, family_id: int | None, limit: int = 5) -> list[Entry]:
-        return []
 
 
 async def add_entry(
     hearth: Hearth,
-    key: str,
     title: str,
     *,
     family_id: int | None = None,
@@ -63,31 +30,17 @@ async def add_entry(
     source: str = "chat",
     status: str = "approved",
 ) -> int:
-    """A real entries row, searchable by `key` through the scripted KB on hearth.services."""
-    db = hearth.services.db
-    if not await has_table(db, "entries"):
-        await db.execute(MINIMAL_ENTRIES)
-    entry_id = await db.execute(
-        "INSERT INTO entries (family_id, title, body, status, author, author_platform,"
-        " author_user_id, author_member_id, approved_by, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (
-            family_id,
-            title,
-            f"{title}: cách làm.",
-            status,
-            author,
-            platform,
-            user_id,
-            member_id,
-            approved_by,
-            source,
-        ),
+    """An entry written through the real knowledge base, with its authorship."""
+    entry = await hearth.services.kb.add(
+        title,
+        f"{title}: cách làm.",
+        family_id=family_id,
+        author=Author(author, platform, user_id, member_id),
+        status=status,
+        source=source,
+        approved_by=approved_by,
     )
-    kb = hearth.services.kb
-    if not isinstance(kb, ScriptedKB):
-        kb = hearth.services.kb = ScriptedKB()
-    kb.entries.append((key, Entry(entry_id, title, f"{title}: cách làm.", family_id=family_id)))
-    return entry_id
+    return int(entry.id)
 
 
 async def ask(hearth: Hearth, text: str, *, chat: str = "fam1", user: str = "u1") -> Reply:
@@ -155,19 +108,16 @@ async def build_scenario(hearth: Hearth) -> dict[str, int]:
     """
     families = hearth.services.families
     fam = {k: (await families.ensure("console", k, "private")).id for k in "abc"}
-    e1 = await add_entry(
-        hearth, "ca kho", "Cá kho tộ", author="Bà Ngoại", platform="console", user_id="a1"
-    )
+    e1 = await add_entry(hearth, "Cá kho tộ", author="Bà Ngoại", platform="console", user_id="a1")
     e2 = await add_entry(
         hearth,
-        "pho bo",
         "Phở bò nhà mình",
         family_id=fam["a"],
         author="Mẹ",
         platform="console",
         user_id="a2",
     )
-    e3 = await add_entry(hearth, "banh xeo", "Bánh xèo", source="starter")
+    e3 = await add_entry(hearth, "Bánh xèo", source="starter")
 
     async def q(chat: str, text: str, user: str) -> int:
         reply = await ask(hearth, text, chat=chat, user=user)
