@@ -1,33 +1,15 @@
-"""Credit end to end with the real knowledge base: /suggest, /approve, /kb add, answers, returns.
-
-Skipped until the knowledge base (knowledge/store.py, migration 0002) is on this branch.
-"""
+"""Credit end to end with the real knowledge base: /suggest, /approve, /kb add, answers, returns."""
 
 from __future__ import annotations
 
-import importlib
 import re
-
-import pytest
 
 from bot.app import Hearth
 from tests.usage_kit import message_ids, press, say
 
-store = pytest.importorskip("knowledge.store")
-
-
-async def wired(hearth: Hearth) -> Hearth:
-    """Use the app's knowledge base and commands; wire them here if the app does not yet."""
-    if hearth.services.kb is None:
-        hearth.services.kb = store.KnowledgeBase(hearth.services.db)
-    for module, command in (("handlers.kb", "kb"), ("handlers.review", "suggest")):
-        if hearth.services.registry.find(command) is None:
-            importlib.import_module(module).register(hearth.services.registry)
-    return hearth
-
 
 async def test_suggester_and_author_are_credited_through_the_real_kb(hearth: Hearth) -> None:
-    h = await wired(hearth)
+    h = hearth
     group = {"chat": "g", "kind": "group"}
     admin = {**group, "user": "u1", "user_name": "Mẹ", "is_chat_admin": True}
     suggested = await say(
