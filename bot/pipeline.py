@@ -305,20 +305,36 @@ class Pipeline:
     async def handle_reaction(
         self, platform: str, chat_id: str, user_id: str, message_id: str, emoji: str
     ) -> bool:
-        """An emoji reaction on an answer message is a return (once per member and answer)."""
-        family = await self.services.families.ensure(platform, chat_id, "private")
-        answer_id = await self.services.answers.log.by_platform_message(family.id, message_id)
+        """An emoji reaction on an answer message is a return (once per member and answer).
+
+        Reactions arrive for any message in a chat, so this never creates a family (a group
+        first seen through a reaction would otherwise be stored as a private chat) and never
+        rewrites a member's role (a reaction does not say whether they are a chat admin).
+        """
+        db = self.services.db
+        family_id = await db.scalar(
+            "SELECT id FROM families WHERE platform = ? AND chat_id = ?", (platform, chat_id)
+        )
+        if family_id is None:
+            return False
+        answer_id = await self.services.answers.log.by_platform_message(family_id, message_id)
         if answer_id is None:
             return False
-        member = await self.services.families.member(family, user_id, "")
+        member_id = await db.scalar(
+            "SELECT id FROM members WHERE family_id = ? AND user_id = ?", (family_id, user_id)
+        )
+        if member_id is None:
+            family = await self.services.families.get(family_id)
+            assert family is not None
+            member_id = (await self.services.families.member(family, user_id, "")).id
         return bool(
             await self.services.usage.record_return(
-                family.id,
+                family_id,
                 answer_id,
-                member.id,
+                member_id,
                 "reaction",
                 detail=emoji,
-                dedup_key=f"reaction:{answer_id}:{member.id}",
+                dedup_key=f"reaction:{answer_id}:{member_id}",
             )
         )
 

@@ -147,3 +147,21 @@ async def test_opening_someone_elses_or_an_unsaved_answer_is_refused(hearth: Hea
     assert [k for _, k, _ in await returns(hearth)] == ["save"]
     assert "chưa lưu" in (await say(hearth, "/saved", chat="g", user="u2")).last.text
     assert "/saved" in (await say(hearth, "/saved abc", chat="g")).last.text
+
+
+async def test_reaction_never_creates_a_family_nor_changes_a_role(hearth: Hearth) -> None:
+    db = hearth.services.db
+    handle = hearth.pipeline.handle_reaction
+    assert await handle("telegram", "-100777", "u9", "5", "👍") is False
+    assert await db.scalar("SELECT count(*) FROM families WHERE chat_id = '-100777'") == 0
+    out = await say(hearth, "Làm bánh xèo thế nào?", chat="grp", kind="group", is_chat_admin=True)
+    aid = out.last.answer_id
+    assert aid is not None
+    [carrier] = await message_ids(hearth, aid)
+    assert await handle("console", "grp", "u1", carrier, "❤") is True
+    assert await handle("console", "grp", "newcomer", carrier, "🔥") is True
+    roles = await db.fetchall(
+        "SELECT m.user_id, m.role FROM members m JOIN families f ON f.id = m.family_id"
+        " WHERE f.chat_id = 'grp' ORDER BY m.id"
+    )
+    assert [tuple(r) for r in roles] == [("u1", "admin"), ("newcomer", "member")]
