@@ -57,13 +57,14 @@ def render_html(report: dict[str, Any]) -> str:
         f"<style>{CSS}</style></head><body>",
         "<h1>Hearth — usage report</h1>",
         f"<p class='muted'>Since {escape(since)}. A <i>return</i> is someone coming back to an"
-        " earlier answer (reply, 👍/👎/📌, reaction, opening it from /saved, asking again)."
-        " 👎 is a return but never credit.</p>",
+        " earlier answer: a reply, the helpful / not helpful / save buttons, an emoji reaction,"
+        " opening it from /saved, or asking it again. <i>Not helpful</i> is a return but never"
+        " credit.</p>",
         "<div class='cards'>",
         _card("answers", report["answers"]),
         _card("returns", report["returns"]),
         _card("positive", report["positive_returns"]),
-        _card("negative (👎)", report["negative_returns"]),
+        _card("negative (not helpful)", report["negative_returns"]),
         _card("families", len(families)),
         _card("deleted families", report["deleted_families"]["families"]),
         "</div>",
