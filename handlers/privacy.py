@@ -115,11 +115,10 @@ async def _clear(ctx: Ctx) -> None:
 
 
 def register(reg: Registry) -> None:
-    """Privacy commands; both need a family admin."""
+    """Privacy commands: any member may export the family's data; only admins erase it."""
     reg.add(
         "export",
         export,
-        role="admin",
         help_vi="tải về toàn bộ dữ liệu của gia đình (tệp JSON)",
         help_en="download all of the family's data (a JSON file)",
         aliases=("xuatdulieu", "taidulieu"),
