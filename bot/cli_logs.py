@@ -6,7 +6,7 @@ import argparse
 import hashlib
 from typing import Any
 
-from bot.core.tables import render_table
+from bot.core.tables import render_table, terminal_safe
 
 
 def redact(text: str | None) -> str | None:
@@ -94,7 +94,7 @@ def render_prompt(row: dict[str, Any]) -> str:
         content = str(message.get("content", "")).replace("\n", "\n     ")
         lines.append(f"  [{message.get('role')}] {content}")
     lines.append(f"  A: {str(row['answer']).splitlines()[0] if row['answer'] else ''}")
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -30,6 +30,12 @@ def test_truncate_cuts_by_width_and_keeps_marks() -> None:
     assert truncate("ngắn", 10) == "ngắn"
 
 
+def test_cells_cannot_smuggle_terminal_control_sequences() -> None:
+    table = render_table(["q"], [["a\x1b[2Jb\nc\u202ed\u200de"]])
+    assert "\x1b" not in table and "\u202e" not in table and "\n" not in table.split("\n", 2)[2]
+    assert table.splitlines()[2] == "a [2Jb cd\u200de"
+
+
 def column_starts(line: str, values: list[str]) -> list[int]:
     """The display column where each value starts in a rendered line."""
     starts, pos = [], 0

@@ -10,6 +10,25 @@ import unicodedata
 from collections.abc import Sequence
 
 ZERO_WIDTH_CATEGORIES = frozenset({"Mn", "Me", "Cf"})
+# Bidirectional overrides and isolates would reorder the cells after them on screen.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str) -> str:
+    """One line a terminal shows as-is: no escape sequences, no bidi overrides, no newlines."""
+    kept = (
+        " " if unicodedata.category(ch) == "Cc" else ch for ch in text if ch not in BIDI_CONTROLS
+    )
+    return " ".join("".join(kept).split())
+
+
+def terminal_safe(text: str) -> str:
+    """Multi-line text without escape sequences or bidi overrides (newlines and tabs kept)."""
+    return "".join(
+        " " if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch
+        for ch in text
+        if ch not in BIDI_CONTROLS
+    )
 
 
 def char_width(ch: str) -> int:
@@ -28,7 +47,7 @@ def display_width(text: str) -> int:
 
 def truncate(text: str, width: int) -> str:
     """Cut to at most `width` cells, ending in … when something was cut."""
-    text = " ".join(text.split())
+    text = printable(text)
     if display_width(text) <= width:
         return text
     out, used = [], 0
