@@ -62,7 +62,11 @@ async def build_report(
         "SELECT kind, count(*) AS n FROM returns WHERE created_at >= ? GROUP BY kind", (start,)
     ):
         by_kind[row["kind"]] = int(row["n"])
-    negative = by_kind["not_helpful"]
+    negative = int(
+        await db.scalar(
+            "SELECT count(*) FROM returns WHERE created_at >= ? AND positive = 0", (start,)
+        )
+    )
     report: dict[str, Any] = {
         "since": since[:10] if since else None,
         "answers": int(
