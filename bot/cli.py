@@ -145,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `hearth report | head`: the reader left; not our failure
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except Exception as exc:  # the edge: log the traceback, print one line
         log.exception("unexpected failure")
         sys.stderr.write(f"hearth: unexpected error: {exc.__class__.__name__}: {exc}\n")

@@ -83,14 +83,14 @@ class Pipeline:
                 del self._waiters[key]
                 del self._locks[key]
 
-    async def _who(self, inc: Incoming) -> tuple[Family, Member]:
+    async def _who(self, inc: Incoming, *, knows_admin: bool = True) -> tuple[Family, Member]:
         families = self.services.families
         family = await families.ensure(inc.platform, inc.chat_id, inc.chat_kind, inc.chat_title)
         member = await families.member(
             family,
             inc.user_id,
             inc.user_name,
-            chat_admin=inc.is_chat_admin,
+            chat_admin=inc.is_chat_admin if knows_admin else None,
             language=(inc.language_code or None),
         )
         return family, member
@@ -291,7 +291,7 @@ class Pipeline:
             language_code=event.language_code,
         )
         try:
-            family, member = await self._who(inc)
+            family, member = await self._who(inc, knows_admin=False)
             lang = await self._language(family, member, "")
             parsed = parse_feedback(event.data)
             if parsed is None:

@@ -138,3 +138,34 @@ async def test_feedback_on_another_familys_answer_is_refused(hearth: Hearth) -> 
     await hearth.pipeline.handle(msg(f"/luu_{answer_id}", chat="B"), other)
     assert await count(hearth, "SELECT count(*) FROM returns") == 0
     assert await count(hearth, "SELECT count(*) FROM saved_answers") == 0
+
+
+async def test_button_press_keeps_a_group_admins_role(hearth: Hearth) -> None:
+    from bot.core.types import CallbackEvent
+
+    out = RecordingOutbox()
+    await hearth.pipeline.handle(
+        msg("/memory", chat="g1", user="boss", kind="group", is_chat_admin=True), out
+    )
+    await hearth.pipeline.handle(msg("@bot cá kho?", chat="g1", user="boss", kind="group"), out)
+    answer_id = out.last.answer_id
+    await hearth.pipeline.handle_callback(
+        CallbackEvent("console", "g1", "boss", f"fb:up:{answer_id}", chat_kind="group")
+    )
+    role = await hearth.services.db.scalar(
+        "SELECT role FROM members WHERE user_id = 'boss' AND family_id ="
+        " (SELECT id FROM families WHERE chat_id = 'g1')"
+    )
+    # the button press said nothing about admin rights: the role from the last message stays
+    assert role == "member"  # the second message came without is_chat_admin
+    await hearth.pipeline.handle(
+        msg("/memory", chat="g1", user="boss", kind="group", is_chat_admin=True), out
+    )
+    await hearth.pipeline.handle_callback(
+        CallbackEvent("console", "g1", "boss", f"fb:save:{answer_id}", chat_kind="group")
+    )
+    role = await hearth.services.db.scalar(
+        "SELECT role FROM members WHERE user_id = 'boss' AND family_id ="
+        " (SELECT id FROM families WHERE chat_id = 'g1')"
+    )
+    assert role == "admin"

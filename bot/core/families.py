@@ -111,11 +111,16 @@ class FamilyStore:
         user_id: str,
         display_name: str,
         *,
-        chat_admin: bool = False,
+        chat_admin: bool | None = False,
         language: str | None = None,
     ) -> Member:
-        """Upsert a member; the owner of a private chat and chat admins are admins."""
+        """Upsert a member; the owner of a private chat and chat admins are admins.
+
+        `chat_admin=None` means the platform did not say (a button press): an existing
+        member keeps the role they have.
+        """
         role = "admin" if chat_admin or family.kind == "private" else "member"
+        keep_role = chat_admin is None and family.kind != "private"
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO members (family_id, user_id, display_name, role, language,"
@@ -123,10 +128,10 @@ class FamilyStore:
                 " ON CONFLICT (family_id, user_id) DO UPDATE SET"
                 " display_name = CASE WHEN excluded.display_name != '' THEN"
                 "   excluded.display_name ELSE members.display_name END,"
-                " role = excluded.role,"
+                " role = CASE WHEN ? THEN members.role ELSE excluded.role END,"
                 " language = COALESCE(excluded.language, members.language),"
                 " last_seen_at = excluded.last_seen_at",
-                (family.id, user_id, display_name, role, language),
+                (family.id, user_id, display_name, role, language, keep_role),
             )
         row = await self.db.fetchone(
             "SELECT * FROM members WHERE family_id = ? AND user_id = ?", (family.id, user_id)
