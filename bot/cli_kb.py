@@ -8,22 +8,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import logging
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.core.config import load_settings
 from bot.core.db import Database
-from bot.core.errors import ConfigError, HearthError
+from bot.core.errors import UsageError
 from bot.core.families import FamilyStore
 from knowledge.formats import FORMATS
 from knowledge.rows import Author
 from knowledge.store import KnowledgeBase
-
-log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
@@ -35,100 +29,102 @@ def register(sub: Any) -> None:
     imp = cmds.add_parser("import", help="import .md, .csv, .json or .jsonl entries")
     imp.add_argument("path", type=Path)
     imp.add_argument("--family", help="platform:chat_id or family name (default: global)")
-    imp.set_defaults(func=cmd_import)
+    imp.set_defaults(func=cmd_import, is_async=True)
 
     search = cmds.add_parser("search", help="search like the bot does")
     search.add_argument("query", nargs="+", help="any text (use -- before text starting with -)")
     search.add_argument("--family")
     search.add_argument("--limit", type=int, default=5)
     search.add_argument("--json", action="store_true")
-    search.set_defaults(func=cmd_search)
+    search.set_defaults(func=cmd_search, is_async=True)
 
     export = cmds.add_parser("export", help="write entries to stdout")
     export.add_argument("--family")
     export.add_argument("--format", choices=FORMATS, default="jsonl")
-    export.set_defaults(func=cmd_export)
+    export.set_defaults(func=cmd_export, is_async=True)
 
 
-def _run(work: Callable[[KnowledgeBase, FamilyStore], Awaitable[int]]) -> int:
-    """Open the database, run one command, turn errors into exit codes."""
+async def _open() -> tuple[Database, KnowledgeBase, FamilyStore]:
+    from bot.cli import settings_from_env
 
-    async def main() -> int:
-        settings = load_settings()
-        db = await Database.open(settings.db_path)
-        try:
-            return await work(KnowledgeBase(db), FamilyStore(db))
-        finally:
-            await db.close()
+    db = await Database.open(settings_from_env().db_path)
+    return db, KnowledgeBase(db), FamilyStore(db)
 
+
+async def _family_id(families: FamilyStore, ref: str | None, *, create: bool = False) -> int | None:
+    from bot.cli import CliUsageError
+
+    if not ref:
+        return None
     try:
-        return asyncio.run(main())
-    except (HearthError, ConfigError) as exc:
-        message = exc.user_message("en") if isinstance(exc, HearthError) else str(exc)
-        print(f"hearth kb: {message}", file=sys.stderr)
-        return 2
-    except Exception as exc:
-        log.exception("hearth kb failed")
-        print(f"hearth kb: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        family = await (families.resolve_or_create(ref) if create else families.resolve(ref))
+    except UsageError as exc:
+        raise CliUsageError(exc.en) from None
+    return family.id
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+async def cmd_import(args: argparse.Namespace) -> int:
     """Import a file; exit 2 if any record was invalid (the valid ones are kept)."""
+    from bot.cli import CliUsageError
+
     path: Path = args.path
-    if not path.is_file():
-        print(f"hearth kb import: no such file: {path}", file=sys.stderr)
-        return 2
-
-    async def work(kb: KnowledgeBase, families: FamilyStore) -> int:
-        family_id = (await families.resolve_or_create(args.family)).id if args.family else None
+    try:
         data = await asyncio.to_thread(path.read_bytes)
-        report = await kb.import_file(path.name, data, family_id, Author("hearth kb import", "cli"))
-        print(
-            f"imported {len(report.imported)} entries"
-            + (f", skipped {report.skipped} duplicates" if report.skipped else "")
-            + (f", {len(report.errors)} invalid" if report.errors else "")
-        )
-        for where, why in report.errors:
-            print(f"{path.name}: {where}: {why}", file=sys.stderr)
-        return 2 if report.errors else 0
+    except OSError as exc:
+        raise CliUsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    db, kb, families = await _open()
+    try:
+        family_id = await _family_id(families, args.family, create=True)
+        try:
+            report = await kb.import_file(path.name, data, family_id, Author(None, "cli"))
+        except UsageError as exc:
+            raise CliUsageError(exc.en) from None
+    finally:
+        await db.close()
+    print(
+        f"imported {len(report.imported)} entries"
+        + (f", skipped {report.skipped} duplicates" if report.skipped else "")
+        + (f", {len(report.errors)} invalid" if report.errors else "")
+    )
+    for where, why in report.errors:
+        print(f"{path.name}: {where}: {why}", file=sys.stderr)
+    return 2 if report.errors else 0
 
-    return _run(work)
 
-
-def cmd_search(args: argparse.Namespace) -> int:
+async def cmd_search(args: argparse.Namespace) -> int:
     """Print the best entries for a query; `--json` prints one JSON list."""
-    query = " ".join(args.query)
-    if not 1 <= args.limit <= 50:
-        print("hearth kb search: --limit must be between 1 and 50", file=sys.stderr)
-        return 2
+    from bot.cli import CliUsageError, print_json
 
-    async def work(kb: KnowledgeBase, families: FamilyStore) -> int:
-        family_id = (await families.resolve(args.family)).id if args.family else None
-        hits = await kb.search(query, family_id, limit=args.limit)
-        if args.json:
-            doc = [
+    if not 1 <= args.limit <= 50:
+        raise CliUsageError("--limit must be between 1 and 50")
+    db, kb, families = await _open()
+    try:
+        family_id = await _family_id(families, args.family)
+        hits = await kb.search(" ".join(args.query), family_id, limit=args.limit)
+    finally:
+        await db.close()
+    if args.json:
+        print_json(
+            [
                 {"id": h.entry.id, "title": h.entry.title, "score": h.score, "snippet": h.snippet}
                 for h in hits
             ]
-            print(json.dumps(doc, ensure_ascii=False))
-        elif not hits:
-            print("no matches")
-        else:
-            for h in hits:
-                print(f"#{h.entry.id}\t{h.score:.3f}\t{h.entry.title}\n\t{h.snippet}")
-        return 0
-
-    return _run(work)
+        )
+    elif not hits:
+        print("no matches")
+    else:
+        for h in hits:
+            print(f"#{h.entry.id}\t{h.score:.3f}\t{h.entry.title}\n\t{h.snippet}")
+    return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+async def cmd_export(args: argparse.Namespace) -> int:
     """Write a scope's approved entries to stdout (global without --family)."""
-
-    async def work(kb: KnowledgeBase, families: FamilyStore) -> int:
-        family_id = (await families.resolve(args.family)).id if args.family else None
-        sys.stdout.write(await kb.export(family_id, args.format))
-        sys.stdout.flush()
-        return 0
-
-    return _run(work)
+    db, kb, families = await _open()
+    try:
+        text = await kb.export(await _family_id(families, args.family), args.format)
+    finally:
+        await db.close()
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return 0

@@ -82,6 +82,9 @@ class Chat:
 @pytest.fixture
 async def world(tmp_path: Path):  # type: ignore[no-untyped-def]
     db, kb = await open_kb(tmp_path / "kb.db")
+    reg = Registry()
+    kb_handlers.register(reg)
+    review_handlers.register(reg)
     services = Services(
         settings=Settings(admins=frozenset({"telegram:root"})),
         db=db,
@@ -91,10 +94,8 @@ async def world(tmp_path: Path):  # type: ignore[no-untyped-def]
         llm=None,
         usage=None,
         answers=None,
+        registry=reg,
     )
-    reg = Registry()
-    kb_handlers.register(reg)
-    review_handlers.register(reg)
     yield services, reg
     await db.close()
 

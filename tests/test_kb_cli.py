@@ -1,0 +1,84 @@
+"""`hearth kb import|search|export` exactly as the contract names them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from tests.kb_support import FIXTURES
+
+
+def run(argv: list[str]) -> int:
+    return cli.main(argv)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    if "bot.cli_kb" not in cli.COMMAND_MODULES:  # until the lead wires the kb noun in
+        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "bot.cli_kb"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HEARTH_DB", str(tmp_path / "data" / "hearth.db"))
+    return tmp_path
+
+
+def test_import_search_export_round_trip(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(["kb", "import", str(FIXTURES / "family_kb.jsonl")]) == 0
+    assert "imported 43 entries" in capsys.readouterr().out
+    assert run(["kb", "search", "ca", "kho", "to", "--json", "--limit", "3"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert hits[0]["title"] == "Cá kho tộ" and set(hits[0]) == {"id", "title", "score", "snippet"}
+    assert len(hits) == 3 and hits[0]["score"] >= hits[1]["score"]
+    for fmt in ("json", "jsonl", "md", "csv"):
+        assert run(["kb", "export", "--format", fmt]) == 0
+        dumped = capsys.readouterr().out
+        path = home / f"dump.{fmt}"
+        path.write_text(dumped, encoding="utf-8")
+        monkeypatch.setenv("HEARTH_DB", str(home / f"empty-{fmt}.db"))
+        assert run(["kb", "import", str(path)]) == 0
+        capsys.readouterr()
+        assert run(["kb", "export", "--format", fmt]) == 0
+        assert capsys.readouterr().out == dumped
+        monkeypatch.setenv("HEARTH_DB", str(home / "data" / "hearth.db"))
+
+
+def test_family_import_and_scoped_search(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = home / "secret.md"
+    src.write_text("---\ntitle: Món bí mật\ntags: nhà, riêng\n---\nChỉ nhà này biết\n")
+    assert run(["kb", "import", str(src), "--family", "telegram:-100"]) == 0
+    capsys.readouterr()
+    assert run(["kb", "search", "mon bi mat", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert run(["kb", "search", "mon bi mat", "--family", "telegram:-100", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["title"] == "Món bí mật"
+    assert run(["kb", "search", "x", "--family", "nobody"]) == 2
+    assert "no family" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("query", ['"', "*", "NEAR(", "-", 'a" OR "b', "ca AND", "🐟", "'; --"])
+def test_any_text_is_a_valid_query(
+    home: Path, capsys: pytest.CaptureFixture[str], query: str
+) -> None:
+    assert run(["kb", "search", query, "--json"]) == 0
+    assert isinstance(json.loads(capsys.readouterr().out), list)
+
+
+def test_bad_input_exits_2_and_keeps_valid_rows(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = home / "bad.csv"
+    bad.write_text("title,body\nTốt,ok\n,thiếu tiêu đề\n", encoding="utf-8")
+    assert run(["kb", "import", str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert "imported 1 entries" in captured.out and "bad.csv: line 3: missing title" in captured.err
+    assert run(["kb", "import", str(home / "missing.json")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    weird = home / "notes.txt"
+    weird.write_text("x")
+    assert run(["kb", "import", str(weird)]) == 2
+    assert "unknown file type" in capsys.readouterr().err
+    assert run(["kb", "search", "x", "--limit", "0"]) == 2
