@@ -1,0 +1,113 @@
+"""Vector similarity fused with BM25 when the endpoint embeds; silent BM25 when it does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.families import FamilyStore
+from knowledge.normalize import syllables
+from tests.kb_support import open_kb
+
+# A scripted embedding model: words that mean the same thing share a dimension.
+CONCEPTS = {
+    "che": 0,
+    "trang": 0,
+    "mieng": 0,
+    "dessert": 0,
+    "sweet": 0,
+    "ngot": 0,
+    "canh": 1,
+    "soup": 1,
+    "nuoc": 1,
+    "dung": 1,
+    "bi": 2,
+    "mat": 2,
+    "secret": 2,
+}
+DIM = 8
+
+
+class ScriptedEmbedder:
+    """Deterministic embeddings with a call history; can be switched off like an endpoint."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        self.mode = "ok"
+
+    async def __call__(self, texts: list[str]) -> list[list[float]] | None:
+        self.calls.append(texts)
+        if self.mode == "none":
+            return None
+        if self.mode == "raise":
+            raise ConnectionError("endpoint has no /embeddings")
+        out = []
+        for text in texts:
+            vec = [0.0] * DIM
+            for tok in syllables(text):
+                if tok in CONCEPTS:
+                    vec[CONCEPTS[tok]] += 1.0
+            vec[DIM - 1] = 0.05  # nothing is exactly orthogonal
+            out.append(vec)
+        return out
+
+
+async def test_vectors_find_what_words_do_not(tmp_path: Path) -> None:
+    emb = ScriptedEmbedder()
+    db, kb = await open_kb(tmp_path / "kb.db", emb)
+    try:
+        che = await kb.add("Chè bưởi", "Cùi bưởi, đậu xanh, nước cốt dừa", family_id=None)
+        await kb.add("Canh chua", "me, cà chua, dứa", family_id=None)
+        rows = await db.fetchall("SELECT entry_id, dim, length(vec) AS n FROM entry_vectors")
+        assert [(r["dim"], r["n"]) for r in rows] == [(DIM, DIM * 4)] * 2  # float32 blobs
+        hits = await kb.search("món tráng miệng", None)
+        assert hits and hits[0].entry.id == che.id
+        # lexical hits still come first when both agree
+        assert (await kb.search("canh chua", None))[0].entry.title == "Canh chua"
+        await kb.remove(che.id, None)
+        assert await db.scalar("SELECT count(*) FROM entry_vectors") == 1
+        assert all(h.entry.id != che.id for h in await kb.search("món tráng miệng", None))
+    finally:
+        await db.close()
+
+
+async def test_vectors_respect_family_scope(tmp_path: Path) -> None:
+    emb = ScriptedEmbedder()
+    db, kb = await open_kb(tmp_path / "kb.db", emb)
+    try:
+        fams = FamilyStore(db)
+        a = await fams.ensure("zalo", "a", "private")
+        b = await fams.ensure("zalo", "b", "private")
+        await kb.add("Công thức nhà B", "bí mật", family_id=b.id)
+        assert await kb.search("secret", a.id) == []
+        assert [h.entry.title for h in await kb.search("secret", b.id)] == ["Công thức nhà B"]
+    finally:
+        await db.close()
+
+
+async def test_no_embeddings_means_plain_bm25_silently(tmp_path: Path) -> None:
+    for mode in ("none", "raise"):
+        emb = ScriptedEmbedder()
+        emb.mode = mode
+        db, kb = await open_kb(tmp_path / f"{mode}.db", emb)
+        try:
+            await kb.add("Chè bưởi", "Cùi bưởi, đậu xanh", family_id=None)
+            assert [h.entry.title for h in await kb.search("che buoi", None)] == ["Chè bưởi"]
+            assert await kb.search("món tráng miệng", None) == []
+            assert await db.scalar("SELECT count(*) FROM entry_vectors") == 0
+            assert len(emb.calls) == 1  # switched off after the first failure, not every query
+        finally:
+            await db.close()
+
+
+async def test_backfill_embeds_entries_added_while_offline(tmp_path: Path) -> None:
+    emb = ScriptedEmbedder()
+    db, kb = await open_kb(tmp_path / "kb.db", emb)
+    try:
+        emb.mode = "none"
+        await kb.add("Chè bưởi", "Cùi bưởi", family_id=None)
+        emb.mode = "ok"
+        kb.vectors._off_until = 0.0  # the retry window has passed
+        assert await kb.backfill_vectors() == 1
+        assert (await kb.search("dessert", None))[0].entry.title == "Chè bưởi"
+    finally:
+        await db.close()
