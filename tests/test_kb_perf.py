@@ -1,0 +1,64 @@
+"""Search never scans the entries table; the 100k timing is opt-in (HEARTH_SLOW=1)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from knowledge.search import SEARCH_SQL, match_expression
+from knowledge.store import NOT_SHADOWED, VISIBLE
+from tests.kb_support import open_kb
+
+READS = [
+    (SEARCH_SQL, {"q": None, "fam": 3, "lim": 20}),
+    (
+        f"SELECT * FROM entries e WHERE e.status = 'approved' AND {VISIBLE} AND {NOT_SHADOWED}"
+        " ORDER BY e.id DESC LIMIT :lim OFFSET :off",
+        {"fam": 3, "lim": 10, "off": 0},
+    ),
+    ("SELECT * FROM entries WHERE status = 'pending' AND family_id IS ? ORDER BY id", (3,)),
+    ("SELECT * FROM entries WHERE family_id IS ? AND status = 'approved' ORDER BY id", (3,)),
+    (
+        "SELECT 1 FROM entries WHERE family_id IS ? AND title = ? AND body = ?"
+        " AND status = 'approved'",
+        (3, "a", "b"),
+    ),
+]
+
+
+async def test_reads_use_indexes_not_scans(tmp_path: Path) -> None:
+    db, _kb = await open_kb(tmp_path / "kb.db")
+    try:
+        expr = match_expression(["ca", "kho"], [["ca"], ["kho", "kha"]], ["cá"], 3)
+        for sql, params in READS:
+            if isinstance(params, dict) and "q" in params:
+                params = {**params, "q": expr}
+            plan = [r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql, params)]
+            scans = [p for p in plan if p.startswith("SCAN") and "VIRTUAL TABLE" not in p]
+            assert scans == [], (sql, plan)
+        fts_plan = [
+            r[3]
+            for r in await db.fetchall(
+                "EXPLAIN QUERY PLAN " + SEARCH_SQL, {"q": expr, "fam": 3, "lim": 5}
+            )
+        ]
+        assert fts_plan[0].startswith("SCAN entries_fts VIRTUAL TABLE INDEX")
+        assert not any("TEMP B-TREE" in p for p in fts_plan)  # FTS5 delivers rank order
+    finally:
+        await db.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("HEARTH_SLOW") != "1", reason="set HEARTH_SLOW=1")
+async def test_p99_at_100k(tmp_path: Path) -> None:
+    from tests.kb_bench import build, measure
+
+    db, kb, fams = await build(tmp_path / "bench.db", 100_000)
+    try:
+        result = await measure(kb, fams)
+        print(result)
+        assert result["p99_ms"] <= 5.0
+    finally:
+        await db.close()
