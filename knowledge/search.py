@@ -30,6 +30,7 @@ from knowledge.normalize import (
     within_one_edit,
 )
 from knowledge.rows import row_to_entry
+from knowledge.termstats import TermStats
 from knowledge.types import Entry, SearchHit
 from knowledge.vectors import VectorIndex
 
@@ -37,6 +38,7 @@ MAX_QUERY_CHARS = 1000
 MAX_TOKENS = 32
 RRF_K = 60.0
 TEXT_COLUMNS = "{head tags body head2 body2 exact}"
+HEAD_COLUMNS = "{head tags}"
 GLOSSARY_TAGS = ('"term"', '"glossary"', '"thuat_ngu"')
 
 SEARCH_SQL = """
@@ -47,6 +49,13 @@ WHERE entries_fts MATCH :q AND e.status = 'approved'
       SELECT 1 FROM entries s WHERE s.shadows = e.id AND s.family_id = :fam))
 ORDER BY entries_fts.rank LIMIT :lim
 """
+_UNRANKED = SEARCH_SQL.replace("ORDER BY entries_fts.rank LIMIT :lim", "LIMIT :lim").replace(
+    "entries_fts.rank AS rank", "{part} AS part"
+)
+# three unranked candidate sets in one round trip: all syllables in the title, anywhere, any
+FALLBACK_SQL = " UNION ALL ".join(
+    "SELECT * FROM (" + _UNRANKED.replace(":q", f":q{n}").format(part=n) + ")" for n in (1, 2, 3)
+)
 
 
 def scope_filter(family_id: int | None) -> str:
@@ -60,44 +69,63 @@ def _quoted(terms: list[str]) -> str:
     return " OR ".join('"' + t.replace('"', "") + '"' for t in terms if t.replace('"', ""))
 
 
-async def typo_alternatives(db: Database, tokens: list[str]) -> list[list[str]]:
-    """For each token, itself plus known syllables one edit away when it is unknown."""
+async def typo_alternatives(
+    db: Database, stats: TermStats, tokens: list[str], df: dict[str, int]
+) -> list[list[str]]:
+    """For each token, itself plus indexed syllables one edit away when it is not indexed."""
     out: list[list[str]] = []
     for tok in tokens:
         alts = [tok]
-        if len(tok) >= 3:
-            known = await db.scalar("SELECT 1 FROM kb_terms WHERE term = ?", (tok,))
-            if not known:
-                probes = sorted({tok} | deletions(tok))
-                marks = ",".join("?" * len(probes))
-                rows = await db.fetchall(
-                    f"SELECT DISTINCT term FROM kb_term_variants WHERE variant IN ({marks})"
-                    " LIMIT 50",
-                    probes,
-                )
-                close = sorted(
-                    (r["term"] for r in rows if within_one_edit(tok, r["term"])),
-                    key=lambda t: (abs(len(t) - len(tok)), t),
-                )
-                alts += close[:3]
+        if len(tok) >= 3 and not df.get(tok):
+            probes = sorted({tok} | deletions(tok))
+            marks = ",".join("?" * len(probes))
+            rows = await db.fetchall(
+                f"SELECT DISTINCT term FROM kb_term_variants WHERE variant IN ({marks}) LIMIT 50",
+                probes,
+            )
+            close = [r["term"] for r in rows if within_one_edit(tok, r["term"])]
+            live = await stats.df(close)
+            close = sorted(
+                (t for t in close if live[t]), key=lambda t: (abs(len(t) - len(tok)), -live[t], t)
+            )
+            alts += close[:3]
         out.append(alts)
     return out
+
+
+def query_terms(tokens: list[str], alternatives: list[list[str]], accents: list[str]) -> list[str]:
+    """Every term worth asking the index for: syllables, typo neighbours, bigrams, accents."""
+    alt_of = {tok: alts for tok, alts in zip(tokens_content(tokens), alternatives, strict=False)}
+    terms: list[str] = [a for alts in alternatives for a in alts]
+    expanded = [alt_of.get(t, [t]) for t in tokens]
+    for left, right in itertools.pairwise(expanded):
+        terms += [f"{a}_{b}" for a in left for b in right]
+    return unique(terms + accents)
 
 
 def match_expression(
     tokens: list[str], alternatives: list[list[str]], accents: list[str], family_id: int | None
 ) -> str | None:
     """The FTS5 query: scope AND (any syllable, typo neighbour, bigram or accented form)."""
-    alt_of = {tok: alts for tok, alts in zip(tokens_content(tokens), alternatives, strict=False)}
-    terms: list[str] = [a for alts in alternatives for a in alts]
-    expanded = [alt_of.get(t, [t]) for t in tokens]
-    for left, right in itertools.pairwise(expanded):
-        terms += [f"{a}_{b}" for a in left for b in right]
-    terms += accents
-    body = _quoted(unique(terms))
+    return scoped(query_terms(tokens, alternatives, accents), family_id)
+
+
+def scoped(
+    terms: list[str],
+    family_id: int | None,
+    *,
+    all_of: list[list[str]] | None = None,
+    columns: str | None = None,
+) -> str | None:
+    """`scope AND (t1 OR t2 …)`, or with `all_of`, every group must match (AND of ORs)."""
+    if all_of:
+        groups = [f"({_quoted(g)})" for g in all_of if _quoted(g)]
+        body = " AND ".join(groups)
+    else:
+        body = _quoted(terms)
     if not body:
         return None
-    return f"{scope_filter(family_id)} AND {TEXT_COLUMNS} : ({body})"
+    return f"{scope_filter(family_id)} AND {columns or TEXT_COLUMNS} : ({body})"
 
 
 def tokens_content(tokens: list[str]) -> list[str]:
@@ -152,32 +180,82 @@ def _rank_bonus(query_tokens: list[str], core: list[str], row: Any) -> float:
     return bonus
 
 
+async def lexical_hits(
+    db: Database, stats: TermStats, text: str, family_id: int | None, limit: int
+) -> list[tuple[Any, float]]:
+    """BM25 over the terms rare enough to rank by; the common rest ranked here, cheaply."""
+    tokens = syllables(text)[: MAX_TOKENS * 2]
+    content = tokens_content(tokens)
+    if not content:
+        return []
+    accents = unique(accented(text))[:MAX_TOKENS]
+    base = query_terms(tokens, [[t] for t in content], accents)
+    df = await stats.df(base)
+    alternatives = await typo_alternatives(db, stats, content, df)
+    terms = query_terms(tokens, alternatives, accents)
+    df = await stats.df(terms)
+    live = [t for t in terms if df[t]]
+    cap = await stats.common_cap()
+    rare = [t for t in live if df[t] <= cap]
+    want = max(limit * 4, 20)
+    scored: dict[int, tuple[Any, float]] = {}
+    if rare:
+        rows = await db.fetchall(
+            SEARCH_SQL, {"q": scoped(rare, family_id), "fam": family_id, "lim": want}
+        )
+        for r in rows:
+            scored[r["id"]] = (r, -r["rank"] * (1.0 + 0.1 * _rank_bonus(tokens, content, r)))
+    if len(scored) < limit and len(rare) < len(live):
+        # common syllables only: entries holding all of them (in the title first), ranked by
+        # where they occur; a few dozen candidates at most, never a BM25 pass over them
+        groups = [g for g in ([a for a in alts if df.get(a)] for alts in alternatives) if g]
+        exprs = {
+            "q1": scoped([], family_id, all_of=groups, columns=HEAD_COLUMNS),
+            "q2": scoped([], family_id, all_of=groups),
+            "q3": scoped(live, family_id),
+        }
+        if all(exprs.values()):
+            rows = await db.fetchall(FALLBACK_SQL, {**exprs, "fam": family_id, "lim": 30})
+            floor = min((sc for _, sc in scored.values()), default=1.0)
+            ranked = sorted(
+                rows, key=lambda r: (r["part"], -_plain_score(groups, tokens, content, r))
+            )
+            for n, r in enumerate(ranked):
+                scored.setdefault(r["id"], (r, floor * 0.5 / (n + 1)))
+    return sorted(scored.values(), key=lambda rs: -rs[1])
+
+
+def _plain_score(groups: list[list[str]], tokens: list[str], core: list[str], row: Any) -> float:
+    """Where the query's syllables occur: title/aliases count most, then tags."""
+    head = set(syllables(" ".join([row["title"], *json_list(row["aliases"])])))
+    tags = set(syllables(" ".join(json_list(row["tags"]))))
+    score = 0.0
+    for alts in groups:
+        if any(a in head for a in alts):
+            score += 3.0
+        elif any(a in tags for a in alts):
+            score += 2.0
+        else:
+            score += 0.5
+    return score * (1.0 + 0.1 * _rank_bonus(tokens, core, row)) / (1.0 + 0.02 * len(head))
+
+
 async def search(
-    db: Database, vectors: VectorIndex, query: str, family_id: int | None, limit: int = 5
+    db: Database,
+    vectors: VectorIndex,
+    query: str,
+    family_id: int | None,
+    limit: int = 5,
+    stats: TermStats | None = None,
 ) -> list[SearchHit]:
     """Best entries first; BM25 alone, or fused with vector similarity when available."""
     limit = max(1, min(int(limit), 50))
     text = (query or "")[:MAX_QUERY_CHARS]
     tokens = syllables(text)[: MAX_TOKENS * 2]
     content = tokens_content(tokens)
-    hits: dict[int, tuple[Any, float]] = {}
-    lexical: list[int] = []
-    if content:
-        alternatives = await typo_alternatives(db, content)
-        expr = match_expression(
-            tokens, alternatives, unique(accented(text))[:MAX_TOKENS], family_id
-        )
-        if expr is not None:
-            rows = await db.fetchall(
-                SEARCH_SQL, {"q": expr, "fam": family_id, "lim": max(limit * 4, 20)}
-            )
-            scored = sorted(
-                ((-r["rank"] * (1.0 + 0.1 * _rank_bonus(tokens, content, r)), r) for r in rows),
-                key=lambda sr: -sr[0],
-            )
-            for score, r in scored:
-                hits[r["id"]] = (r, score)
-                lexical.append(r["id"])
+    found = await lexical_hits(db, stats or TermStats(db), text, family_id, limit)
+    hits: dict[int, tuple[Any, float]] = {r["id"]: (r, sc) for r, sc in found}
+    lexical = [r["id"] for r, _ in found]
     semantic = await vectors.nearest(text, family_id) if text.strip() else None
     if semantic:
         fused: dict[int, float] = {}
@@ -191,7 +269,7 @@ async def search(
         order = sorted((eid for eid in fused if eid in hits), key=lambda e: -fused[e])
         ranked = [(hits[e][0], fused[e] * 1000.0) for e in order]
     else:
-        ranked = [hits[e] for e in lexical]
+        ranked = found
     out = []
     for row, score in ranked[:limit]:
         entry = row_to_entry(row)

@@ -22,6 +22,7 @@ from knowledge import packs, transfer
 from knowledge import search as searching
 from knowledge.indexing import json_list
 from knowledge.rows import CONTENT, Author, EntryWriter, content, fields_of, row_to_entry
+from knowledge.termstats import TermStats
 from knowledge.transfer import ImportReport
 from knowledge.types import Entry, SearchHit
 from knowledge.vectors import VectorIndex
@@ -61,11 +62,12 @@ class KnowledgeBase:
         self.db = db
         self.vectors = VectorIndex(db, embedder)
         self.writer = EntryWriter(self.vectors)
+        self.stats = TermStats(db)
 
     # ---- reads -------------------------------------------------------------------------
     async def search(self, query: str, family_id: int | None, limit: int = 5) -> list[SearchHit]:
         """Ranked entries for any user text; never raises on odd input."""
-        return await searching.search(self.db, self.vectors, query, family_id, limit)
+        return await searching.search(self.db, self.vectors, query, family_id, limit, self.stats)
 
     async def glossary_for(self, text: str, family_id: int | None, limit: int = 5) -> list[Entry]:
         """Glossary entries (tagged `term`) whose title or alias occurs in the text."""

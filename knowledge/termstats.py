@@ -1,0 +1,64 @@
+"""Document frequencies of indexed terms, cached, so ranking can skip very common terms.
+
+FTS5's bm25() counts every document of every query term to compute IDF, so one syllable
+found in half of 100k entries costs milliseconds on every query. Terms that common carry
+almost no ranking signal; search leaves them out of the ranked query when rarer terms (or
+bigrams such as `ca_kho`) are present, and ranks the rest itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from bot.core.db import Database
+
+TTL_S = 600.0
+COMMON_MIN_DOCS = 1000
+COMMON_FRACTION = 0.02
+MAX_CACHED = 200_000
+
+
+class TermStats:
+    """`df(terms)` with one query for the terms not yet cached; refreshed every ten minutes."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._df: dict[str, int] = {}
+        self._size = 0
+        self._at = 0.0
+
+    async def _fresh(self) -> None:
+        if time.monotonic() - self._at > TTL_S or len(self._df) > MAX_CACHED:
+            self._df.clear()
+            size = await self.db.scalar("SELECT max(rowid) FROM entries_fts")
+            self._size = int(size or 0)
+            self._at = time.monotonic()
+
+    async def common_cap(self) -> int:
+        """Terms in more documents than this are too common to rank by."""
+        await self._fresh()
+        return max(COMMON_MIN_DOCS, int(self._size * COMMON_FRACTION))
+
+    async def df(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many indexed entries contain each term (0: none)."""
+        await self._fresh()
+        wanted = list(dict.fromkeys(terms))
+        missing = [t for t in wanted if t not in self._df]
+        fresh: dict[str, int] = {}
+        for start in range(0, len(missing), 200):
+            chunk = missing[start : start + 200]
+            # one `term = ?` lookup per term: fts5vocab seeks on equality, not on IN
+            sql = " UNION ALL ".join(
+                "SELECT ? AS t, (SELECT doc FROM entries_vocab WHERE term = ?) AS d" for _ in chunk
+            )
+            rows = await self.db.fetchall(sql, [v for t in chunk for v in (t, t)])
+            found = {r["t"]: int(r["d"] or 0) for r in rows}
+            # zeros are not cached: a term added a moment ago must be found at once
+            self._df.update({t: d for t, d in found.items() if d})
+            fresh.update(found)
+        return {t: self._df.get(t, fresh.get(t, 0)) for t in wanted}
+
+    def forget(self) -> None:
+        """Drop the cache (after large imports)."""
+        self._at = 0.0
