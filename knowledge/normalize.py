@@ -13,7 +13,6 @@ from collections.abc import Iterable
 
 _TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
 _ASCII_TOKEN_RE = re.compile(r"[a-z0-9]+")
-_HAND_FOLDED = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "ł": "l", "ø": "o", "æ": "ae"})
 
 # Words that carry no topic in a question; dropped from queries (never from the index)
 # unless the query has nothing else.
@@ -33,11 +32,29 @@ def nfc_lower(text: str) -> str:
     return unicodedata.normalize("NFC", text).lower()
 
 
+def _fold_table() -> dict[int, str | None]:
+    """Every Latin letter with marks → its base letter; combining marks → nothing."""
+    table: dict[int, str | None] = {}
+    ranges = (range(0xC0, 0x250), range(0x1E00, 0x1F00))
+    for cp in (c for r in ranges for c in r):
+        ch = chr(cp)
+        base = "".join(
+            c for c in unicodedata.normalize("NFD", ch) if unicodedata.category(c) != "Mn"
+        )
+        if base and base != ch:
+            table[cp] = base.lower()
+    for cp in range(0x300, 0x370):
+        table[cp] = None
+    table.update({ord(k): v for k, v in {"đ": "d", "Đ": "d", "ð": "d", "ł": "l", "ø": "o"}.items()})
+    return table
+
+
+_FOLD = _fold_table()
+
+
 def fold(text: str) -> str:
     """Lowercase, strip every diacritic (đ→d too); Unicode form and case no longer matter."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_HAND_FOLDED))
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return unicodedata.normalize("NFC", stripped).lower().translate(_HAND_FOLDED)
+    return unicodedata.normalize("NFC", text).lower().translate(_FOLD)
 
 
 def syllables(text: str) -> list[str]:

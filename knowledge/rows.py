@@ -7,7 +7,7 @@ index rows change together or not at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -109,8 +109,9 @@ def fields_of(row: Any) -> dict[str, Any]:
 class EntryWriter:
     """Writes entry rows, revisions and index rows; remembers known syllables."""
 
-    def __init__(self, vectors: VectorIndex) -> None:
+    def __init__(self, vectors: VectorIndex, on_index: Callable[[], None] | None = None) -> None:
         self.vectors = vectors
+        self.on_index = on_index
         self.known_terms: set[str] = set()
 
     async def insert(
@@ -239,5 +240,7 @@ class EntryWriter:
             row = await cur.fetchone()
         assert row is not None
         await reindex(conn, row, self.known_terms)
+        if self.on_index is not None:
+            self.on_index()
         if row["status"] != "approved":
             await self.vectors.forget(conn, entry_id)

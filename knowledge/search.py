@@ -193,7 +193,9 @@ async def lexical_hits(
     df = await stats.df(base)
     alternatives = await typo_alternatives(db, stats, content, df)
     terms = query_terms(tokens, alternatives, accents)
-    df = await stats.df(terms)
+    extra = [t for t in terms if t not in df]
+    if extra:
+        df.update(await stats.df(extra))
     live = [t for t in terms if df[t]]
     cap = await stats.common_cap()
     rare = [t for t in live if df[t] <= cap]
@@ -215,7 +217,7 @@ async def lexical_hits(
             "q3": scoped(live, family_id),
         }
         if all(exprs.values()):
-            rows = await db.fetchall(FALLBACK_SQL, {**exprs, "fam": family_id, "lim": 30})
+            rows = await db.fetchall(FALLBACK_SQL, {**exprs, "fam": family_id, "lim": 12})
             floor = min((sc for _, sc in scored.values()), default=1.0)
             ranked = sorted(
                 rows, key=lambda r: (r["part"], -_plain_score(groups, tokens, content, r))

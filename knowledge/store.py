@@ -61,8 +61,8 @@ class KnowledgeBase:
     def __init__(self, db: Database, embedder: Embedder | None = None) -> None:
         self.db = db
         self.vectors = VectorIndex(db, embedder)
-        self.writer = EntryWriter(self.vectors)
         self.stats = TermStats(db)
+        self.writer = EntryWriter(self.vectors, self.stats.written)
 
     # ---- reads -------------------------------------------------------------------------
     async def search(self, query: str, family_id: int | None, limit: int = 5) -> list[SearchHit]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from bot.core.db import Database
 
 TTL_S = 600.0
+ZERO_TTL_S = 30.0  # "not indexed" is remembered briefly; this process's writes clear it
 COMMON_MIN_DOCS = 1000
 COMMON_FRACTION = 0.02
 MAX_CACHED = 200_000
@@ -25,12 +26,14 @@ class TermStats:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._df: dict[str, int] = {}
+        self._zero: dict[str, float] = {}
         self._size = 0
         self._at = 0.0
 
     async def _fresh(self) -> None:
         if time.monotonic() - self._at > TTL_S or len(self._df) > MAX_CACHED:
             self._df.clear()
+            self._zero.clear()
             size = await self.db.scalar("SELECT max(rowid) FROM entries_fts")
             self._size = int(size or 0)
             self._at = time.monotonic()
@@ -44,8 +47,10 @@ class TermStats:
         """How many indexed entries contain each term (0: none)."""
         await self._fresh()
         wanted = list(dict.fromkeys(terms))
-        missing = [t for t in wanted if t not in self._df]
-        fresh: dict[str, int] = {}
+        now = time.monotonic()
+        missing = [
+            t for t in wanted if t not in self._df and now - self._zero.get(t, -1e9) > ZERO_TTL_S
+        ]
         for start in range(0, len(missing), 200):
             chunk = missing[start : start + 200]
             # one `term = ?` lookup per term: fts5vocab seeks on equality, not on IN
@@ -53,12 +58,18 @@ class TermStats:
                 "SELECT ? AS t, (SELECT doc FROM entries_vocab WHERE term = ?) AS d" for _ in chunk
             )
             rows = await self.db.fetchall(sql, [v for t in chunk for v in (t, t)])
-            found = {r["t"]: int(r["d"] or 0) for r in rows}
-            # zeros are not cached: a term added a moment ago must be found at once
-            self._df.update({t: d for t, d in found.items() if d})
-            fresh.update(found)
-        return {t: self._df.get(t, fresh.get(t, 0)) for t in wanted}
+            for r in rows:
+                if r["d"]:
+                    self._df[r["t"]] = int(r["d"])
+                else:
+                    self._zero[r["t"]] = now
+        return {t: self._df.get(t, 0) for t in wanted}
+
+    def written(self) -> None:
+        """An entry was indexed here: terms that were missing may exist now."""
+        self._zero.clear()
 
     def forget(self) -> None:
-        """Drop the cache (after large imports)."""
+        """Drop the whole cache."""
         self._at = 0.0
+        self._zero.clear()
