@@ -81,6 +81,3 @@ CREATE TABLE entry_vectors (
     updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 CREATE INDEX entry_vectors_family ON entry_vectors (family_id);
-
--- Per-term document counts straight from the index (cached by knowledge/termstats.py).
-CREATE VIRTUAL TABLE entries_vocab USING fts5vocab (entries_fts, 'row');
