@@ -15,6 +15,7 @@ entry only when it is the top hit, strong, and marked verbatim.
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 from bot.core.db import Database
@@ -39,6 +40,7 @@ MAX_TOKENS = 32
 RRF_K = 60.0
 TEXT_COLUMNS = "{head tags body head2 body2 exact}"
 HEAD_COLUMNS = "{head tags}"
+GLOSSARY_RE = re.compile(r'"(term|glossary|thuật ngữ)"', re.IGNORECASE)
 GLOSSARY_TAGS = ('"term"', '"glossary"', '"thuat_ngu"')
 
 SEARCH_SQL = """
@@ -169,7 +171,11 @@ def _rank_bonus(query_tokens: list[str], core: list[str], row: Any) -> float:
     topic words as one run inside the title (more for the title than for an alias)."""
     title = syllables(row["title"])
     bonus = 0.0
-    if len(title) >= 2 and contains_phrase(query_tokens, title):
+    if title and title in (core, query_tokens):
+        bonus += 5.0  # the question is exactly this entry's title
+    elif any(syllables(a) in (core, query_tokens) for a in json_list(row["aliases"])):
+        bonus += 4.0  # … or exactly one of its aliases
+    elif len(title) >= 2 and contains_phrase(query_tokens, title):
         bonus += 2.0
     elif len(core) >= 2 and contains_phrase(title, core):
         bonus += 3.0 * len(core) / len(title)
@@ -177,6 +183,10 @@ def _rank_bonus(query_tokens: list[str], core: list[str], row: Any) -> float:
         contains_phrase(syllables(a), core) for a in json_list(row["aliases"])
     ):
         bonus += 0.3
+    if row["family_id"] is not None:
+        bonus += 1.5  # the family's own version beats the shared one
+    if GLOSSARY_RE.search(row["tags"]):
+        bonus -= 1.5  # definitions are served by glossary_for; recipes answer questions
     return bonus
 
 

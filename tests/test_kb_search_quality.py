@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 
 import pytest
 
+from bot.core.families import FamilyStore
+from knowledge.normalize import fold
+from knowledge.packs import starter_pack_text
 from tests.kb_support import fixture_records, open_kb
 
 NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
@@ -118,11 +122,16 @@ QUERIES: list[tuple[str, str, str]] = [
 ]
 
 
-@pytest.fixture
-async def kb(tmp_path):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["fixture", "fixture+starter"])
+async def kb(tmp_path, request):  # type: ignore[no-untyped-def]
     db, kb = await open_kb(tmp_path / "kb.db")
-    report = await kb.import_records(fixture_records(), None)
+    fam = await FamilyStore(db).ensure("telegram", "-1", "group")
+    report = await kb.import_records(fixture_records(), fam.id)
     assert report.ok and len(report.imported) >= 40
+    if request.param == "fixture+starter":  # the shipped pack as shared distractors
+        await kb.load_starter_pack()
+    kb.test_family = fam.id
+    kb.label = request.param
     yield kb
     await db.close()
 
@@ -137,7 +146,7 @@ async def test_search_quality_table(kb, capsys) -> None:  # type: ignore[no-unty
     misses: list[str] = []
     per_kind: dict[str, list[int]] = {}
     for query, expected, kind in QUERIES:
-        titles = [h.entry.title for h in await kb.search(query, None, limit=3)]
+        titles = [h.entry.title for h in await kb.search(query, kb.test_family, limit=3)]
         hit1, hit3 = titles[:1] == [expected], expected in titles
         at1 += hit1
         at3 += hit3
@@ -150,7 +159,9 @@ async def test_search_quality_table(kb, capsys) -> None:  # type: ignore[no-unty
             misses.append(f"  not@1 {kind:5} {query!r}: want {expected!r}, got {titles}")
     n = len(QUERIES)
     with capsys.disabled():
-        print(f"\nKB search quality over {n} queries: hit@1 = {at1 / n:.3f}, hit@3 = {at3 / n:.3f}")
+        print(
+            f"\nKB search quality ({kb.label}) over {n} queries: hit@1 = {at1 / n:.3f}, hit@3 = {at3 / n:.3f}"
+        )
         print("  by kind (hit@3): " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in per_kind.items()))
         print("\n".join(misses))
     assert at3 / n >= 0.9, "\n".join(misses)
@@ -158,5 +169,25 @@ async def test_search_quality_table(kb, capsys) -> None:  # type: ignore[no-unty
 
 async def test_phrase_outranks_scattered_syllables(kb) -> None:  # type: ignore[no-untyped-def]
     # "Cách khử mùi tanh của cá" has both "cá" and "kho" in it, far apart.
-    titles = [h.entry.title for h in await kb.search("cá kho", None, limit=10)]
+    hits = await kb.search("cá kho", kb.test_family, limit=10)
+    titles = [h.entry.title for h in hits if h.entry.family_id is not None]
     assert titles.index("Cá kho tộ") < titles.index("Cách khử mùi tanh của cá")
+
+
+async def test_every_starter_entry_is_found_by_its_title_and_alias(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = starter_pack_text()
+    if text is None:
+        pytest.skip("no starter pack shipped")
+    db, kb = await open_kb(tmp_path / "pack.db")
+    try:
+        assert await kb.load_starter_pack() > 0
+        misses = []
+        for line in filter(str.strip, text.splitlines()):
+            rec = json.loads(line)
+            for q in (rec["title"], fold(rec["title"]), *rec.get("aliases", [])[:1]):
+                titles = [h.entry.title for h in await kb.search(q, None, limit=3)]
+                if rec["title"] not in titles:
+                    misses.append((q, rec["title"], titles))
+        assert misses == []
+    finally:
+        await db.close()
