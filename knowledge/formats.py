@@ -287,7 +287,7 @@ def render(records: Sequence[Mapping[str, Any]], fmt: str) -> str:
             writer.writerow(
                 {
                     k: (
-                        ", ".join(v)
+                        ", ".join(v or [])
                         if k in LIST_FIELDS
                         else ("true" if v else "false")
                         if k == "verbatim"
@@ -311,6 +311,6 @@ def render(records: Sequence[Mapping[str, Any]], fmt: str) -> str:
                     head.append(f"verbatim: {'true' if v else 'false'}")
                 else:
                     head.append(f"{k}: {_plain(str(v))}")
-            parts.append("\n".join([*head, "---", r["body"], ""]))
+            parts.append("\n".join([*head, "---", str(r["body"]), ""]))
         return "\n".join(parts)
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")

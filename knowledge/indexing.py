@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import aiosqlite
@@ -26,7 +26,7 @@ def json_list(raw: str | None) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def index_columns(row: Mapping[str, Any]) -> dict[str, str]:
+def index_columns(row: Any) -> dict[str, str]:
     """The normalised FTS columns for one entry row."""
     aliases = json_list(row["aliases"])
     tags = json_list(row["tags"])
@@ -47,7 +47,7 @@ def index_columns(row: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-async def reindex(conn: aiosqlite.Connection, row: Mapping[str, Any], known: set[str]) -> None:
+async def reindex(conn: aiosqlite.Connection, row: Any, known: set[str]) -> None:
     """Drop the entry from the index and add it back if it is approved (same transaction)."""
     entry_id = row["id"]
     await conn.execute("DELETE FROM entries_fts WHERE rowid = ?", (entry_id,))
