@@ -168,9 +168,9 @@ async def kb_search(ctx: Ctx, args: str) -> Reply:
 
 async def kb_history(ctx: Ctx, args: str) -> Reply:
     """List an entry's versions."""
-    entry_id, _ = parse_id(args, ctx.lang)
+    entry_id, rest = parse_id(args, ctx.lang)
     revisions = await kb_of(ctx).history(entry_id, ctx.family.id)
-    return Reply(render_history(entry_id, revisions, ctx.lang))
+    return Reply(render_history(entry_id, revisions, ctx.lang, parse_page(rest)))
 
 
 async def kb_export(ctx: Ctx, args: str) -> Reply:

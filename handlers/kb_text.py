@@ -125,8 +125,8 @@ def render_page(
     return "\n".join([*lines, "", footer])
 
 
-def render_history(entry_id: int, revisions: list[Revision], lang: str) -> str:
-    """Versions newest first, with what happened and who did it."""
+def render_history(entry_id: int, revisions: list[Revision], lang: str, page: int = 1) -> str:
+    """Versions newest first, a page at a time, with what happened and who did it."""
     actions = {
         "add": ("thêm", "added"),
         "edit": ("sửa", "edited"),
@@ -137,8 +137,11 @@ def render_history(entry_id: int, revisions: list[Revision], lang: str) -> str:
         "reject": ("từ chối", "rejected"),
         "fork": ("bản riêng", "family copy"),
     }
+    pages = max(1, (len(revisions) + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(page, pages)
+    newest_first = list(reversed(revisions))
     lines = [tr(lang, "Lịch sử #{id}:", "History of #{id}:", id=entry_id)]
-    for r in reversed(revisions[-20:]):
+    for r in newest_first[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
         vi, en = actions.get(r.action, (r.action, r.action))
         what = tr(lang, vi, en)
         if r.restores:
@@ -147,6 +150,17 @@ def render_history(entry_id: int, revisions: list[Revision], lang: str) -> str:
         lines.append(
             f"v{r.version} · {r.created_at[:16].replace('T', ' ')} · {what}{who} · {r.title}"
         )
+    if pages > 1:
+        more = tr(lang, "Trang {p}/{n}", "Page {p}/{n}", p=page, n=pages)
+        if page < pages:
+            more += tr(
+                lang,
+                " — xem tiếp: /kb history {id} {nx}",
+                " — next: /kb history {id} {nx}",
+                id=entry_id,
+                nx=page + 1,
+            )
+        lines.append(more)
     if len(revisions) > 1:
         lines.append(
             tr(
