@@ -3,7 +3,8 @@
 FTS5's bm25() counts every document of every query term to compute IDF, so one syllable
 found in half of 100k entries costs milliseconds on every query. Terms that common carry
 almost no ranking signal; search leaves them out of the ranked query when rarer terms (or
-bigrams such as `ca_kho`) are present, and ranks the rest itself.
+bigrams such as `ca_kho`) are present, and ranks the rest itself. Counting stops at the
+"common" threshold, so looking a term up never costs more than reading that many ids.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ class TermStats:
         return max(COMMON_MIN_DOCS, int(self._size * COMMON_FRACTION))
 
     async def df(self, terms: Iterable[str]) -> dict[str, int]:
-        """How many indexed entries contain each term (0: none)."""
-        await self._fresh()
+        """How many indexed entries contain each term (0: none; capped just above
+        `common_cap()`, which is all ranking needs to know)."""
+        cap = await self.common_cap()
         wanted = list(dict.fromkeys(terms))
         now = time.monotonic()
         missing = [
@@ -53,11 +55,14 @@ class TermStats:
         ]
         for start in range(0, len(missing), 200):
             chunk = missing[start : start + 200]
-            # one `term = ?` lookup per term: fts5vocab seeks on equality, not on IN
+            # terms are [a-z0-9_] syllables or letters-only accented syllables: safe to quote
             sql = " UNION ALL ".join(
-                "SELECT ? AS t, (SELECT doc FROM entries_vocab WHERE term = ?) AS d" for _ in chunk
+                "SELECT ? AS t, (SELECT count(*) FROM (SELECT 1 FROM entries_fts"
+                " WHERE entries_fts MATCH ? LIMIT ?)) AS d"
+                for _ in chunk
             )
-            rows = await self.db.fetchall(sql, [v for t in chunk for v in (t, t)])
+            params = [v for t in chunk for v in (t, '"' + t.replace('"', "") + '"', cap + 1)]
+            rows = await self.db.fetchall(sql, params)
             for r in rows:
                 if r["d"]:
                     self._df[r["t"]] = int(r["d"])
