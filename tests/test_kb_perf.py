@@ -7,12 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.search import SEARCH_SQL, match_expression
+from knowledge.search import FALLBACK_SQL, SEARCH_SQL, match_expression
 from knowledge.store import NOT_SHADOWED, VISIBLE
 from tests.kb_support import open_kb
 
 READS = [
     (SEARCH_SQL, {"q": None, "fam": 3, "lim": 20}),
+    (FALLBACK_SQL, {"q1": None, "q2": None, "q3": None, "fam": 3, "lim": 12}),
+    (
+        "SELECT count(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?)",
+        ('"ca"', 1001),
+    ),
     (
         f"SELECT * FROM entries e WHERE e.status = 'approved' AND {VISIBLE} AND {NOT_SHADOWED}"
         " ORDER BY e.id DESC LIMIT :lim OFFSET :off",
@@ -33,8 +38,8 @@ async def test_reads_use_indexes_not_scans(tmp_path: Path) -> None:
     try:
         expr = match_expression(["ca", "kho"], [["ca"], ["kho", "kha"]], ["cá"], 3)
         for sql, params in READS:
-            if isinstance(params, dict) and "q" in params:
-                params = {**params, "q": expr}
+            if isinstance(params, dict):
+                params = {k: (expr if k.startswith("q") else v) for k, v in params.items()}
             plan = [r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql, params)]
             scans = [p for p in plan if p.startswith("SCAN") and "VIRTUAL TABLE" not in p]
             assert scans == [], (sql, plan)
