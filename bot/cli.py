@@ -122,11 +122,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SEARCH_OPTIONS = {"--family": 1, "--limit": 1, "--json": 0, "-h": 0, "--help": 0}
+
+
+def protect_query(argv: list[str]) -> list[str]:
+    """`hearth kb search -x` must search for "-x": move unknown dash words behind `--`."""
+    if argv[:2] != ["kb", "search"] or "--" in argv:
+        return argv
+    options: list[str] = []
+    words: list[str] = []
+    rest = argv[2:]
+    i = 0
+    while i < len(rest):
+        word = rest[i]
+        name = word.split("=", 1)[0]
+        if name in SEARCH_OPTIONS:
+            take = 0 if "=" in word else SEARCH_OPTIONS[name]
+            options.extend(rest[i : i + 1 + take])
+            i += 1 + take
+        else:
+            words.append(word)
+            i += 1
+    return ["kb", "search", *options, "--", *words] if words else argv
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; maps failures to the contract's exit codes."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(protect_query(list(sys.argv[1:] if argv is None else argv)))
     except SystemExit as exc:
         return int(exc.code or 0)
     func: Callable[[argparse.Namespace], Any] = args.func

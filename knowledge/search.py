@@ -282,6 +282,7 @@ async def search(
         ranked = [(hits[e][0], fused[e] * 1000.0) for e in order]
     else:
         ranked = found
+    ranked = definitions_after_namesakes(ranked)
     out = []
     for row, score in ranked[:limit]:
         entry = row_to_entry(row)
@@ -291,6 +292,30 @@ async def search(
             )
         )
     return out
+
+
+def definitions_after_namesakes(ranked: list[tuple[Any, float]]) -> list[tuple[Any, float]]:
+    """A glossary term goes just below the entry named after it ("cá kho" → "Cá kho tộ"):
+    the definition is fed to the model by glossary_for; the recipe is what the user wants."""
+    result = list(ranked)
+    moved: set[int] = set()
+    i = 0
+    while i < len(result):
+        row, score = result[i]
+        title = syllables(row["title"])
+        if title and row["id"] not in moved and GLOSSARY_RE.search(row["tags"] or ""):
+            moved.add(row["id"])
+            for j in range(i + 1, len(result)):
+                other = result[j][0]
+                if not GLOSSARY_RE.search(other["tags"] or "") and contains_phrase(
+                    syllables(other["title"]), title
+                ):
+                    named, named_score = result.pop(j)
+                    result.insert(i, (named, max(named_score, score)))
+                    result[i + 1] = (row, min(score, result[i][1]) * 0.99)
+                    break
+        i += 1
+    return result
 
 
 async def _visible_rows(db: Database, ids: list[int], family_id: int | None) -> list[Any]:
