@@ -129,3 +129,10 @@ def test_db_commands(tmp_path: Path) -> None:
     assert (tmp_path / "b.db").exists()
     bad = hearth(tmp_path, "nosuchcommand")
     assert bad.returncode == 2
+
+
+@pytest.mark.parametrize("query", ["-x", "-", '"', "NEAR(", "*", "a:b", "--x", "' OR 1=1 --"])
+def test_kb_search_accepts_any_text(tmp_path: Path, query: str) -> None:
+    result = hearth(tmp_path, "kb", "search", query, "--json")
+    assert result.returncode == 0, result.stderr
+    assert isinstance(json.loads(result.stdout), list)
