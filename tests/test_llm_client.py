@@ -339,8 +339,11 @@ async def test_local_only_uses_local_endpoints(make_client: MakeClient) -> None:
     with running_openai_server() as cloud, running_openai_server() as local:
         client = make_client(ep(cloud, "cloud", local=False), ep(local, "local", local=True))
         assert not client.first_endpoint_is_local and client.has_local
+        assert not client.all_endpoints_local
         result = await client.complete(MESSAGES, local_only=True)
         assert result.model == "local" and cloud.requests(CHAT) == []
+    only_local = make_client(ep(dead_base_url(), local=True))
+    assert only_local.first_endpoint_is_local and only_local.all_endpoints_local
     only_cloud = make_client(ep(dead_base_url(), local=False))
     with pytest.raises(LLMUnavailable, match="no local endpoint"):
         await only_cloud.complete(MESSAGES, local_only=True)
@@ -382,3 +385,13 @@ async def test_on_call_failure_does_not_break_the_answer(
     finally:
         await client.aclose()
     assert any("recording a model call failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_answers_are_capped_by_default(
+    openai_server: OpenAIServer, make_client: MakeClient
+) -> None:
+    await make_client(ep(openai_server)).complete(MESSAGES)
+    await make_client(ep(openai_server), default_max_tokens=None).complete(MESSAGES)
+    capped, uncapped = openai_server.requests(CHAT)
+    assert capped.body["max_tokens"] == 1024
+    assert "max_tokens" not in uncapped.body

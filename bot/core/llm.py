@@ -119,8 +119,11 @@ class LLMClient:
         retry: RetryPolicy | None = None,
         embedding_model: str | None = None,
         transcription_model: str = "whisper-1",
+        default_max_tokens: int | None = 1024,
     ) -> None:
         self.endpoints = tuple(endpoints)
+        # Small local models may ramble until their context is full: cap every answer.
+        self.default_max_tokens = default_max_tokens
         self._timeout_s = timeout_s
         self._max_total_s = max_total_s
         self._on_call = on_call
@@ -149,6 +152,11 @@ class LLMClient:
         return bool(self.endpoints) and self.endpoints[0].local
 
     @property
+    def all_endpoints_local(self) -> bool:
+        """True when no fallback can carry the prompt off this machine (privacy: strict)."""
+        return bool(self.endpoints) and all(ep.local for ep in self.endpoints)
+
+    @property
     def has_local(self) -> bool:
         """Whether a `local_only=True` call can succeed at all."""
         return any(ep.local for ep in self.endpoints)
@@ -171,6 +179,7 @@ class LLMClient:
     ) -> Completion:
         """One whole answer, from the first endpoint that gives one."""
         endpoints = self._pick(local_only)
+        max_tokens = max_tokens or self.default_max_tokens
 
         async def attempt(ep: Endpoint, client: openai.AsyncOpenAI, info: _Attempt) -> Completion:
             return await self._complete_once(ep, client, info, messages, max_tokens)
@@ -192,6 +201,7 @@ class LLMClient:
         following attempts are plain completions, so `result.text` is always whole.
         """
         endpoints = self._pick(local_only)
+        max_tokens = max_tokens or self.default_max_tokens
 
         async def produce(on_delta: Callable[[str], None]) -> Completion:
             streamed = False
