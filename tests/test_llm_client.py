@@ -395,3 +395,22 @@ async def test_answers_are_capped_by_default(
     capped, uncapped = openai_server.requests(CHAT)
     assert capped.body["max_tokens"] == 1024
     assert "max_tokens" not in uncapped.body
+
+
+async def test_last_attempt_is_cut_to_the_total_budget(make_client: MakeClient) -> None:
+    with running_openai_server() as first, running_openai_server() as second:
+        first.script(delay(3.0), delay(3.0))
+        second.script(delay(3.0))
+        client = make_client(ep(first), ep(second), timeout_s=0.5)
+        client.max_total_s = 0.8  # as if LLM_MAX_TOTAL_S were smaller than it may be
+        started = time.monotonic()
+        with pytest.raises(LLMUnavailable, match="timeout"):
+            await client.complete(MESSAGES)
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.4
+    assert [r.error for r in records(client)][:2] == ["timeout", "timeout"]
+
+
+def test_total_budget_fits_one_whole_attempt() -> None:
+    client = LLMClient([], timeout_s=180.0, max_total_s=120.0)
+    assert client.max_total_s == 180.0

@@ -125,7 +125,8 @@ class LLMClient:
         # Small local models may ramble until their context is full: cap every answer.
         self.default_max_tokens = default_max_tokens
         self._timeout_s = timeout_s
-        self._max_total_s = max_total_s
+        # One whole attempt always fits in the total budget, however the two are set.
+        self.max_total_s = max(max_total_s, timeout_s)
         self._on_call = on_call
         self._retry = retry or RetryPolicy()
         self._embedding_model = embedding_model
@@ -357,16 +358,14 @@ class LLMClient:
         attempt: Attempt[T],
     ) -> T:
         """Try each endpoint in order (with retries) until one answers."""
-        deadline = time.monotonic() + self._max_total_s
+        deadline = time.monotonic() + self.max_total_s
         last: BaseException | None = None
         for ep in endpoints:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             try:
-                return await self._with_retries(
-                    ep, min(remaining, self._retry.endpoint_budget_s), purpose, family_id, attempt
-                )
+                return await self._with_retries(ep, deadline, purpose, family_id, attempt)
             except ContextTooLong:
                 raise
             except (openai.OpenAIError, MalformedResponse, EndpointUnsupported) as exc:
@@ -380,12 +379,13 @@ class LLMClient:
     async def _with_retries(
         self,
         ep: Endpoint,
-        budget_s: float,
+        deadline: float,
         purpose: str,
         family_id: int | None,
         attempt: Attempt[T],
     ) -> T:
         policy = self._retry
+        budget_s = min(deadline - time.monotonic(), policy.endpoint_budget_s)
         backoff = wait_random_exponential(
             multiplier=policy.backoff_initial_s, max=policy.backoff_max_s
         )
@@ -412,18 +412,27 @@ class LLMClient:
         )
         async for try_ in retrying:
             with try_:
-                return await self._attempt(ep, purpose, family_id, attempt)
+                return await self._attempt(ep, deadline, purpose, family_id, attempt)
         raise AssertionError("tenacity ended without a result")  # pragma: no cover
 
     async def _attempt(
-        self, ep: Endpoint, purpose: str, family_id: int | None, attempt: Attempt[T]
+        self,
+        ep: Endpoint,
+        deadline: float,
+        purpose: str,
+        family_id: int | None,
+        attempt: Attempt[T],
     ) -> T:
         """One HTTP call, reported through `on_call` whatever its outcome."""
         info = _Attempt(model=ep.model)
         started = time.monotonic()
+        client = self._clients[ep]
+        left = deadline - started
+        if left < self._timeout_s:  # the last attempt may not outlive the total budget
+            client = client.with_options(timeout=max(left, 0.05))
         try:
             try:
-                value = await attempt(ep, self._clients[ep], info)
+                value = await attempt(ep, client, info)
             except json.JSONDecodeError as exc:
                 raise MalformedResponse("body is not JSON") from exc
         except asyncio.CancelledError:
