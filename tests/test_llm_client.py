@@ -46,14 +46,16 @@ async def make_client() -> AsyncIterator[MakeClient]:
     """Build clients that record their calls; all are closed after the test."""
     made: list[LLMClient] = []
 
-    def make(*endpoints: Endpoint, timeout_s: float = 5.0, **kw: object) -> LLMClient:
+    def make(
+        *endpoints: Endpoint, timeout_s: float = 5.0, max_total_s: float = 20.0, **kw: object
+    ) -> LLMClient:
         records: list[CallRecord] = []
 
         async def on_call(record: CallRecord) -> None:
             records.append(record)
 
         kw.setdefault("retry", FAST)
-        client = LLMClient(endpoints, timeout_s, 20.0, on_call, **kw)  # type: ignore[arg-type]
+        client = LLMClient(endpoints, timeout_s, max_total_s, on_call, **kw)  # type: ignore[arg-type]
         client.records = records  # type: ignore[attr-defined]
         made.append(client)
         return client
@@ -401,8 +403,7 @@ async def test_last_attempt_is_cut_to_the_total_budget(make_client: MakeClient) 
     with running_openai_server() as first, running_openai_server() as second:
         first.script(delay(3.0), delay(3.0))
         second.script(delay(3.0))
-        client = make_client(ep(first), ep(second), timeout_s=0.5)
-        client.max_total_s = 0.8  # as if LLM_MAX_TOTAL_S were smaller than it may be
+        client = make_client(ep(first), ep(second), timeout_s=0.5, max_total_s=0.8)
         started = time.monotonic()
         with pytest.raises(LLMUnavailable, match="timeout"):
             await client.complete(MESSAGES)
