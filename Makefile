@@ -51,4 +51,4 @@ local-model-stop:
 
 run-local: $(STAMP)
 	bash scripts/local_model.sh start
-	env $$(bash scripts/local_model.sh env) $(BIN)/hearth run
+	env LLM_ENDPOINTS= $$(bash scripts/local_model.sh env) $(BIN)/hearth run

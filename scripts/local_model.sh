@@ -82,14 +82,19 @@ print_env() {
 start() {
     install
     mkdir -p "$DATA/models"
-    if running; then
-        say "already running (pid $(cat "$PIDFILE")), log: $LOG"
-        print_env
-        return
-    fi
     local model alias format_args=()
     model=$(model_path)
     alias=$(alias_of "$model")
+    if running; then
+        if [ "$(cat "$DATA/local-model.path" 2>/dev/null)" = "$model" ]; then
+            say "already running (pid $(cat "$PIDFILE")), log: $LOG"
+            print_env
+            return
+        fi
+        say "the running server has another model; restarting it with $model"
+        stop
+        sleep 1
+    fi
     if [ -n "${CHAT_FORMAT+x}" ]; then
         [ -n "$CHAT_FORMAT" ] && format_args=(--chat_format "$CHAT_FORMAT")
     elif [ -z "${MODEL:-}" ]; then
@@ -104,6 +109,7 @@ start() {
         --n_threads "$N_THREADS" >"$LOG" 2>&1 &
     echo $! >"$PIDFILE"
     echo "$alias" >"$DATA/local-model.alias"
+    echo "$model" >"$DATA/local-model.path"
     for _ in $(seq 1 240); do
         if answers; then
             say "ready. Use these (or run: make run-local):"
