@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -415,3 +416,29 @@ async def test_last_attempt_is_cut_to_the_total_budget(make_client: MakeClient) 
 def test_total_budget_fits_one_whole_attempt() -> None:
     client = LLMClient([], timeout_s=180.0, max_total_s=120.0)
     assert client.max_total_s == 180.0
+
+
+async def test_many_concurrent_calls(openai_server: OpenAIServer, make_client: MakeClient) -> None:
+    client = make_client(ep(openai_server))
+    questions = [f"câu hỏi số {i}" for i in range(40)]
+    results = await asyncio.gather(
+        *[
+            client.complete([{"role": "user", "content": q}], family_id=i)
+            for i, q in enumerate(questions)
+        ]
+    )
+    assert [r.text for r in results] == [f"Fake answer about: {q}" for q in questions]
+    assert sorted(r.family_id or 0 for r in records(client)) == list(range(40))
+
+
+async def test_abandoned_stream_is_cancelled_and_recorded(make_client: MakeClient) -> None:
+    with running_openai_server(chunk_delay_s=0.05) as server:
+        server.script(reply("một hai ba bốn năm sáu bảy tám chín mười " * 5))
+        client = make_client(ep(server))
+        handle = client.stream(MESSAGES)
+        async for _delta in handle:
+            break
+        await handle.aclose()
+        with pytest.raises(RuntimeError):
+            _ = handle.result
+    assert [r.error for r in records(client)] == ["cancelled"]
