@@ -26,21 +26,33 @@ PROMPT = [
 ]
 
 
+FAMILY_NOTE = (
+    "Gia đình ở miền Nam, bếp gas, nồi đất, không có lò nướng. Bà nội không ăn cay. "
+    "Bé Na dị ứng tôm. Cuối tuần cả nhà hay nấu canh chua và cá kho tộ. "
+)
+
+
 async def measure(
-    url: str, model: str, runs: int, max_tokens: int, vary: bool = True
+    url: str, model: str, runs: int, max_tokens: int, vary: bool = True, context_words: int = 0
 ) -> dict[str, object]:
     """Stream the prompt `runs` times (after one warm-up) and summarise the timings."""
     client = LLMClient([Endpoint(url, model, local=True)], timeout_s=300, max_total_s=600)
+    padding = FAMILY_NOTE * (context_words // len(FAMILY_NOTE.split()))
+    system = f"{PROMPT[0]['content']}\n{padding}"
+
+    def prompt(run: int) -> list[dict[str, str]]:
+        # A different first line each run, so the server's prompt cache cannot help.
+        first = f"Lượt {run}. " if vary else ""
+        return [{**PROMPT[0], "content": first + system}, PROMPT[1]]
+
     try:
-        warm = await client.complete(PROMPT, max_tokens=8)
+        warm = await client.complete(prompt(0), max_tokens=1)  # also tells the prompt size
         ttfts: list[float] = []
         rates: list[float] = []
         totals: list[float] = []
         sample = ""
         for i in range(runs):
-            # A different first line each run, so the server's prompt cache cannot help.
-            fresh = [{**PROMPT[0], "content": f"Lượt {i + 1}. {PROMPT[0]['content']}"}, PROMPT[1]]
-            handle = client.stream(fresh if vary else PROMPT, max_tokens=max_tokens)
+            handle = client.stream(prompt(i + 1), max_tokens=max_tokens)
             deltas = [d async for d in handle]
             result = handle.result
             tokens = result.completion_tokens or len(deltas)
@@ -56,6 +68,8 @@ async def measure(
             "warmup_ms": warm.latency_ms,
             "runs": runs,
             "prompt_cache_defeated": vary,
+            "context_words": context_words,
+            "prompt_tokens": warm.prompt_tokens,
             "max_tokens": max_tokens,
             "ttft_ms_median": round(statistics.median(ttfts)),
             "ttft_ms_all": [round(t) for t in ttfts],
@@ -75,9 +89,19 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--same-prompt", action="store_true", help="let the prompt cache help")
+    parser.add_argument(
+        "--context-words", type=int, default=0, help="pad the system prompt with family notes"
+    )
     args = parser.parse_args()
     report = asyncio.run(
-        measure(args.url, args.model, args.runs, args.max_tokens, not args.same_prompt)
+        measure(
+            args.url,
+            args.model,
+            args.runs,
+            args.max_tokens,
+            not args.same_prompt,
+            args.context_words,
+        )
     )
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0
