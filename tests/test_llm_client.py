@@ -442,3 +442,15 @@ async def test_abandoned_stream_is_cancelled_and_recorded(make_client: MakeClien
         with pytest.raises(RuntimeError):
             _ = handle.result
     assert [r.error for r in records(client)] == ["cancelled"]
+
+
+async def test_waits_while_llama_cpp_loads_the_model(
+    openai_server: OpenAIServer, make_client: MakeClient
+) -> None:
+    loading = status(503, "Loading model", err_type="unavailable_error")
+    openai_server.script(*[loading] * 5)
+    policy = RetryPolicy(3, 0.01, 0.05, 2.0, endpoint_budget_s=10.0, loading_poll_s=0.05)
+    client = make_client(ep(openai_server), retry=policy)
+    result = await client.complete(MESSAGES)
+    assert result.text.startswith("Fake answer")
+    assert len(openai_server.requests(CHAT)) == 6  # more than attempts_per_endpoint

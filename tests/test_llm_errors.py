@@ -12,6 +12,7 @@ import pytest
 from bot.core.llm_errors import (
     MalformedResponse,
     is_context_too_long,
+    is_loading,
     is_retryable,
     is_unsupported,
     retry_after_s,
@@ -100,6 +101,8 @@ def test_retryable_and_unsupported() -> None:
     assert is_unsupported(api_error(404))
     assert is_unsupported(api_error(500, "Llama model must be created with embedding=True"))
     assert not is_unsupported(api_error(500, "out of memory"))
+    assert is_loading(api_error(503, "Loading model", err_type="unavailable_error"))
+    assert not is_loading(api_error(503, "Service Unavailable"))
 
 
 def test_short_error_never_carries_the_body() -> None:

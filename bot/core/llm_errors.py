@@ -35,6 +35,7 @@ class RetryPolicy:
     backoff_max_s: float = 8.0
     retry_after_cap_s: float = 20.0
     endpoint_budget_s: float = 60.0
+    loading_poll_s: float = 2.0  # llama.cpp answers 503 "Loading model" while it starts
 
 
 class MalformedResponse(Exception):
@@ -80,6 +81,11 @@ def is_context_too_long(exc: BaseException) -> bool:
     if code not in (400, 413, 422, 500):
         return False
     return bool(CONTEXT_PATTERNS.search(error_text(exc)))
+
+
+def is_loading(exc: BaseException) -> bool:
+    """llama.cpp's server says 503 "Loading model" until the weights are in memory."""
+    return status_of(exc) == 503 and "loading" in error_text(exc).lower()
 
 
 def is_unsupported(exc: BaseException) -> bool:

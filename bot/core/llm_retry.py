@@ -20,7 +20,6 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
-    stop_after_attempt,
     stop_any,
 )
 from tenacity.stop import stop_base
@@ -33,6 +32,7 @@ from bot.core.llm_errors import (
     MalformedResponse,
     RetryPolicy,
     is_context_too_long,
+    is_loading,
     is_retryable,
     is_unsupported,
     retry_after_s,
@@ -60,6 +60,19 @@ class CallRecord:
 
 
 Attempt = Callable[[Endpoint, openai.AsyncOpenAI, AttemptInfo], Awaitable[T]]
+
+
+class _AttemptsUnlessLoading(stop_base):
+    """Stop after N attempts, but keep polling (within the budget) while the model loads."""
+
+    def __init__(self, attempts: int) -> None:
+        self.attempts = attempts
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if exc is not None and is_loading(exc):
+            return False
+        return retry_state.attempt_number >= self.attempts
 
 
 def _outcome_error(state: RetryCallState) -> str:
@@ -172,11 +185,15 @@ class EndpointRunner:
             asked = retry_after_s(exc) if exc is not None else None
             if asked is not None:
                 return min(asked, policy.retry_after_cap_s)
+            if exc is not None and is_loading(exc):
+                return policy.loading_poll_s
             return float(backoff(state))
 
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_retryable),
-            stop=stop_any(stop_after_attempt(policy.attempts_per_endpoint), _OverBudget(budget_s)),
+            stop=stop_any(
+                _AttemptsUnlessLoading(policy.attempts_per_endpoint), _OverBudget(budget_s)
+            ),
             wait=wait,
             reraise=True,
             before_sleep=lambda s: log.info(
