@@ -76,7 +76,8 @@ alias_of() {
 print_env() {
     local alias
     alias=$(cat "$DATA/local-model.alias" 2>/dev/null || echo default)
-    printf 'LLM_BASE_URL=%s\nLLM_MODEL=%s\nLLM_TIMEOUT_S=180\n' "$URL" "$alias"
+    printf 'LLM_BASE_URL=%s\nLLM_MODEL=%s\nLLM_TIMEOUT_S=180\nLLM_MAX_TOTAL_S=300\n' \
+        "$URL" "$alias"
 }
 
 start() {

@@ -8,7 +8,8 @@ raises `ContextTooLong` at once so the caller can rebuild it smaller.
 
 Local models (llama.cpp, llama-cpp-python, Ollama): the timeout is per request and the
 first request after start may be slow while the model loads, so set `LLM_TIMEOUT_S`
-generously (120 s or more on a small CPU). Such servers may report another model name
+generously (180 s or more on a small CPU) and `LLM_MAX_TOTAL_S`, which bounds a whole
+call over retries and endpoints and cuts the last attempt short, above it. Such servers may report another model name
 than the one requested (often the file path) and may omit usage in streams; both are fine.
 """
 
@@ -67,8 +68,6 @@ class LLMClient:
         self.endpoints = tuple(endpoints)
         # Small local models may ramble until their context is full: cap every answer.
         self.default_max_tokens = default_max_tokens
-        # One whole attempt always fits in the total budget, however the two are set.
-        max_total_s = max(max_total_s, timeout_s)
         self._embedding_model = embedding_model
         self._transcription_model = transcription_model
         self._clients = {
