@@ -8,9 +8,10 @@ raises `ContextTooLong` at once so the caller can rebuild it smaller.
 
 Local models (llama.cpp, llama-cpp-python, Ollama): the timeout is per request and the
 first request after start may be slow while the model loads, so set `LLM_TIMEOUT_S`
-generously (180 s or more on a small CPU) and `LLM_MAX_TOTAL_S`, which bounds a whole
-call over retries and endpoints and cuts the last attempt short, above it. Such servers may report another model name
-than the one requested (often the file path) and may omit usage in streams; both are fine.
+generously (180 s or more on a small CPU), and `LLM_MAX_TOTAL_S` above it: it bounds a
+whole call over retries and endpoints and cuts the last attempt short. Such servers may
+report another model name than the one requested (often the file path) and may omit usage
+in streams; both are fine.
 """
 
 from __future__ import annotations
