@@ -103,7 +103,10 @@ async def test_embeddings_absent_or_present(client: LLMClient) -> None:
 
 
 async def test_question_through_the_pipeline(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, LLM_BASE_URL=URL, LLM_MODEL=NAME, LLM_TIMEOUT_S="180")
+    # A 270M model writes until the 1024-token cap: ~30 s alone, minutes on a busy machine.
+    settings = make_settings(
+        tmp_path, LLM_BASE_URL=URL, LLM_MODEL=NAME, LLM_TIMEOUT_S="600", LLM_MAX_TOTAL_S="600"
+    )
     hearth = await build(settings)
     try:
         out = RecordingOutbox()
