@@ -20,7 +20,7 @@ VENV=${MODEL_VENV:-.venv-model}
 HOST=${MODEL_HOST:-127.0.0.1}
 PORT=${MODEL_PORT:-8765}
 N_CTX=${N_CTX:-4096}
-N_THREADS=${N_THREADS:-$(nproc 2>/dev/null || echo 2)}
+N_THREADS=${N_THREADS:-$(nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)}
 DATA=data
 PIDFILE=$DATA/local-model.pid
 LOG=$DATA/local-model.log
@@ -106,7 +106,7 @@ start() {
     # hand it only the command line.
     nohup env -u MODEL -u N_CTX -u N_THREADS -u CHAT_FORMAT \
         "$VENV/bin/python" scripts/llama_server.py --model "$model" --model_alias "$alias" \
-        "${format_args[@]}" --host "$HOST" --port "$PORT" --n_ctx "$N_CTX" \
+        ${format_args[@]+"${format_args[@]}"} --host "$HOST" --port "$PORT" --n_ctx "$N_CTX" \
         --n_threads "$N_THREADS" >"$LOG" 2>&1 &
     echo $! >"$PIDFILE"
     echo "$alias" >"$DATA/local-model.alias"
