@@ -47,8 +47,9 @@ TERM_CA_KHO = Entry(
     ("term",),
     aliases=("braised fish", "caramelized fish"),
 )
-TERM_PHO = Entry(51, "phở", "Vietnamese rice-noodle soup with beef or chicken broth", ("term",),
-                 aliases=("pho",))
+TERM_PHO = Entry(
+    51, "phở", "Vietnamese rice-noodle soup with beef or chicken broth", ("term",), aliases=("pho",)
+)
 TERM_MAM_NGU_QUA = Entry(
     52,
     "mâm ngũ quả",
@@ -56,8 +57,13 @@ TERM_MAM_NGU_QUA = Entry(
     ("term", "Tết"),
     aliases=("five-fruit tray",),
 )
-TERM_TET = Entry(53, "Tết", "Lunar New Year, the biggest family holiday in Vietnam", ("term",),
-                 aliases=("Lunar New Year",))
+TERM_TET = Entry(
+    53,
+    "Tết",
+    "Lunar New Year, the biggest family holiday in Vietnam",
+    ("term",),
+    aliases=("Lunar New Year",),
+)
 GLOSSARY = [TERM_CA_KHO, TERM_PHO, TERM_MAM_NGU_QUA, TERM_TET]
 
 NO_OVEN_KITCHEN = "bếp gas, nồi đất, nồi cơm điện, không có lò nướng"

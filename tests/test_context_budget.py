@@ -21,8 +21,8 @@ from tests.context_cases import (
 )
 
 LONG_BODY = " ".join(
-    f"Bước {i}: ướp cá với nước mắm, đường thắng nước màu, kho lửa nhỏ trong nồi đất." for i in
-    range(1, 80)
+    f"Bước {i}: ướp cá với nước mắm, đường thắng nước màu, kho lửa nhỏ trong nồi đất."
+    for i in range(1, 80)
 )
 LONG = Entry(9, "Cá kho làng Vũ Đại", LONG_BODY, ("cá",), aliases=("Vu Dai braised fish",))
 
@@ -112,7 +112,11 @@ def test_budget_below_the_fixed_rules_is_reported_honestly():
     budget=st.integers(min_value=800, max_value=4000),
 )
 def test_any_input_fits_the_budget(question, facts, budget):
-    inp = family_input(question, facts=[Fact(i, t) for i, t in enumerate(facts)],
-                       budget_tokens=budget, hits=[hit(LONG, 2, True), hit(CA_KHO, 1, True)])
+    inp = family_input(
+        question,
+        facts=[Fact(i, t) for i, t in enumerate(facts)],
+        budget_tokens=budget,
+        hits=[hit(LONG, 2, True), hit(CA_KHO, 1, True)],
+    )
     result = rewrite(inp)
     assert estimate_messages_tokens(result.messages) <= budget

@@ -43,8 +43,12 @@ def test_kb_answer_suggests_the_stove_when_there_is_no_oven():
 
 
 def test_no_oven_note_only_when_the_kitchen_has_none():
-    text = _answer("Làm bánh bông lan thế nào?", hits=[hit(BANH_BONG_LAN, 2, True)],
-                   profile={"kitchen": "bếp gas, lò nướng điện"}, facts=[])
+    text = _answer(
+        "Làm bánh bông lan thế nào?",
+        hits=[hit(BANH_BONG_LAN, 2, True)],
+        profile={"kitchen": "bếp gas, lò nướng điện"},
+        facts=[],
+    )
     assert "⚠️" not in text
 
 
@@ -58,16 +62,22 @@ def test_kb_answer_in_english_frames_the_vietnamese_entry():
 
 
 def test_vegetarian_family_gets_a_substitution_note():
-    text = _answer("Nấu thịt kho trứng", hits=[hit(THIT_KHO, 2, True)],
-                   profile={"diet": "ăn chay"}, facts=[])
+    text = _answer(
+        "Nấu thịt kho trứng", hits=[hit(THIT_KHO, 2, True)], profile={"diet": "ăn chay"}, facts=[]
+    )
     assert "Nhà mình ăn chay mà mục này có «thịt»" in text
 
 
 def test_allergy_fact_conflict_is_noted():
-    entry = Entry(30, "Gỏi cuốn", "Bánh tráng cuốn tôm, thịt, bún, rau sống; chấm tương đậu phộng.",
-                  ("gỏi cuốn",))
-    text = _answer("gỏi cuốn", hits=[hit(entry, 2, True)],
-                   facts=[Fact(1, "Bé Na dị ứng đậu phộng")])
+    entry = Entry(
+        30,
+        "Gỏi cuốn",
+        "Bánh tráng cuốn tôm, thịt, bún, rau sống; chấm tương đậu phộng.",
+        ("gỏi cuốn",),
+    )
+    text = _answer(
+        "gỏi cuốn", hits=[hit(entry, 2, True)], facts=[Fact(1, "Bé Na dị ứng đậu phộng")]
+    )
     assert "«đậu phộng», mà trong nhà: «Bé Na dị ứng đậu phộng»" in text
 
 

@@ -39,6 +39,7 @@ FACTS = "REMEMBERED FAMILY FACTS"
 
 # --- language -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("question", "preferred", "detected", "answer"),
     [
@@ -64,8 +65,10 @@ def test_answer_language_follows_the_question(question, preferred, detected, ans
 
 # --- glossary ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("question", ["Làm cá kho thế nào?", "lam ca kho sao cho ngon",
-                                      "How do I make braised fish?"])
+
+@pytest.mark.parametrize(
+    "question", ["Làm cá kho thế nào?", "lam ca kho sao cho ngon", "How do I make braised fish?"]
+)
 def test_local_dish_is_expanded_from_the_glossary(question):
     result = rewrite(family_input(question))
     terms = section(result, GLOSSARY)
@@ -101,6 +104,7 @@ def test_a_term_entry_among_the_hits_is_glossary_not_a_source():
 
 # --- constraints ------------------------------------------------------------------------
 
+
 def test_no_oven_kitchen_is_a_constraint_and_a_reminder():
     result = rewrite(family_input("Làm cá kho thế nào?"))
     constraints = section(result, CONSTRAINTS)
@@ -118,8 +122,12 @@ def test_diet_constraint_reaches_the_model():
 
 @pytest.mark.parametrize(
     ("region", "expected"),
-    [("nam", "the South (miền Nam)"), ("Miền Bắc", "the North (miền Bắc)"),
-     ("central", "Central Vietnam (miền Trung)"), ("south", "the South (miền Nam)")],
+    [
+        ("nam", "the South (miền Nam)"),
+        ("Miền Bắc", "the North (miền Bắc)"),
+        ("central", "Central Vietnam (miền Trung)"),
+        ("south", "the South (miền Nam)"),
+    ],
 )
 def test_region_constraint(region, expected):
     result = rewrite(family_input("Tết nhà mình nên nấu gì?", profile={"region": region}))
@@ -140,6 +148,7 @@ def test_english_allergy_fact_is_a_constraint():
 
 
 # --- remembered facts -----------------------------------------------------------------
+
 
 def test_irrelevant_fact_never_reaches_the_model():
     result = rewrite(family_input("Làm cá kho thế nào?"))
@@ -176,6 +185,7 @@ def test_strict_privacy_keeps_constraints_but_not_personal_context():
 
 # --- sources ------------------------------------------------------------------------------
 
+
 def test_sources_are_numbered_fenced_and_cited():
     result = rewrite(family_input("Làm cá kho thế nào?"))
     sources = section(result, SOURCES)
@@ -190,18 +200,23 @@ def test_sources_are_numbered_fenced_and_cited():
 
 def test_at_most_four_sources():
     entries = [CA_KHO, THIT_KHO, PHO, BANH_BONG_LAN]
-    hits = [hit(CA_KHO, 3, True)] + [
-        SearchHit(type(CA_KHO)(100 + i, f"Cá kho kiểu {i}", "cá kho " * 20), 1.0)
-        for i in range(5)
-    ] + [hit(e) for e in entries[1:]]
+    hits = (
+        [hit(CA_KHO, 3, True)]
+        + [
+            SearchHit(type(CA_KHO)(100 + i, f"Cá kho kiểu {i}", "cá kho " * 20), 1.0)
+            for i in range(5)
+        ]
+        + [hit(e) for e in entries[1:]]
+    )
     result = rewrite(family_input("cá kho", hits=hits))
     assert len(result.entry_ids) == 4
     assert "⟦source 5" not in system(result)
 
 
 def test_hit_sharing_no_word_with_the_question_is_skipped():
-    result = rewrite(family_input("Làm cá kho thế nào?",
-                                  hits=[hit(CA_KHO, 3, True), hit(BANH_BONG_LAN, 0.2)]))
+    result = rewrite(
+        family_input("Làm cá kho thế nào?", hits=[hit(CA_KHO, 3, True), hit(BANH_BONG_LAN, 0.2)])
+    )
     assert "Bánh bông lan" not in system(result)
     assert result.record["entries_skipped"][0]["title"] == "Bánh bông lan"
 
@@ -229,8 +244,15 @@ def test_record_is_json_serialisable_and_complete():
 
 def test_two_families_share_nothing():
     first = rewrite(family_input("Làm cá kho thế nào?"))
-    other = rewrite(family_input("Làm cá kho thế nào?", profile={}, facts=[Fact(9, "Nhà có mèo")],
-                                 summary=None, recent=[]))
+    other = rewrite(
+        family_input(
+            "Làm cá kho thế nào?",
+            profile={},
+            facts=[Fact(9, "Nhà có mèo")],
+            summary=None,
+            recent=[],
+        )
+    )
     assert "không có lò nướng" in everything(first)
     for private in ("không có lò nướng", "Nhà Lan", FACT_CHILLI.text, "Bến Thành"):
         assert private not in everything(other)

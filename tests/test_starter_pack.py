@@ -11,8 +11,15 @@ from knowledge.context import rewrite
 from knowledge.relevance import fold
 from knowledge.types import ContextInput, Entry, SearchHit
 
-REQUIRED = {"title": str, "body": str, "tags": list, "aliases": list, "language": str,
-            "verbatim": bool, "author": str}
+REQUIRED = {
+    "title": str,
+    "body": str,
+    "tags": list,
+    "aliases": list,
+    "language": str,
+    "verbatim": bool,
+    "author": str,
+}
 
 
 def _rows() -> list[dict]:
@@ -30,8 +37,14 @@ ENTRIES = [r for r in ROWS if "term" not in r["tags"]]
 
 
 def _entry(i: int, row: dict) -> Entry:
-    return Entry(i, row["title"], row["body"], tuple(row["tags"]), region=row.get("region"),
-                 aliases=tuple(row["aliases"]))
+    return Entry(
+        i,
+        row["title"],
+        row["body"],
+        tuple(row["tags"]),
+        region=row.get("region"),
+        aliases=tuple(row["aliases"]),
+    )
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["title"] for r in ROWS])
@@ -66,9 +79,23 @@ def test_required_titles_and_topics_are_covered():
     titles = {r["title"] for r in ROWS}
     assert "Cá kho tộ" in titles
     folded = " ".join(fold(r["title"]) for r in ENTRIES)
-    for topic in ("thit kho trung", "canh chua", "pho", "bun bo hue", "dau hu sot ca",
-                  "rau muong xao toi", "mam ngu qua", "ong cong ong tao", "li xi", "gio",
-                  "trung thu", "vu lan", "gao", "nom am", "sot xuat huyet"):
+    for topic in (
+        "thit kho trung",
+        "canh chua",
+        "pho",
+        "bun bo hue",
+        "dau hu sot ca",
+        "rau muong xao toi",
+        "mam ngu qua",
+        "ong cong ong tao",
+        "li xi",
+        "gio",
+        "trung thu",
+        "vu lan",
+        "gao",
+        "nom am",
+        "sot xuat huyet",
+    ):
         assert topic in folded, topic
     for region in ("bac", "trung", "nam"):
         assert sum(region in r["tags"] for r in ENTRIES) >= 10, region
@@ -78,13 +105,25 @@ def test_no_entry_assumes_an_oven():
     for row in ENTRIES:
         body = fold(row["body"])
         if "lo nuong" in body or "oven" in body:
-            assert any(k in body for k in ("khong co lo", "khong can lo", "thay lo",
-                                           "noi chien", "ap chao", "bep gas")), row["title"]
+            assert any(
+                k in body
+                for k in (
+                    "khong co lo",
+                    "khong can lo",
+                    "thay lo",
+                    "noi chien",
+                    "ap chao",
+                    "bep gas",
+                )
+            ), row["title"]
 
 
 def test_remedies_carry_a_safety_note():
-    remedies = [r for r in ENTRIES if "home remedy" in r["tags"] or "first aid" in r["tags"]
-                or "home care" in r["tags"]]
+    remedies = [
+        r
+        for r in ENTRIES
+        if "home remedy" in r["tags"] or "first aid" in r["tags"] or "home care" in r["tags"]
+    ]
     assert len(remedies) >= 6
     for row in remedies:
         body = fold(row["body"])
@@ -94,8 +133,9 @@ def test_remedies_carry_a_safety_note():
 def test_ca_kho_term_expands_the_question_with_the_real_pack():
     glossary = [_entry(1000 + i, r) for i, r in enumerate(TERMS)]
     ca_kho = next(_entry(1, r) for r in ENTRIES if r["title"] == "Cá kho tộ")
-    inp = ContextInput("Làm cá kho thế nào?", "vi", glossary=glossary,
-                       hits=[SearchHit(ca_kho, 2.0, strong=True)])
+    inp = ContextInput(
+        "Làm cá kho thế nào?", "vi", glossary=glossary, hits=[SearchHit(ca_kho, 2.0, strong=True)]
+    )
     result = rewrite(inp)
     system = result.messages[0]["content"]
     assert "cá kho = braised fish in a clay pot with caramel" in system
