@@ -40,5 +40,5 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
     handler.addFilter(SecretFilter(secrets))
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "telegram", "openai", "aiosqlite", "apscheduler"):
+    for noisy in ("httpx", "httpx2", "httpcore", "telegram", "openai", "aiosqlite", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
