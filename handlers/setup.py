@@ -15,6 +15,8 @@ HANDLER_MODULES = (
     "handlers.review",
     "handlers.saved",
     "handlers.privacy",
+    "handlers.family",
+    "handlers.why",
 )
 
 
