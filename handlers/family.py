@@ -41,24 +41,58 @@ EXAMPLES = {
     "name": ("Nhà bà Lan", "The Nguyens"),
     "region": ("Nam", "south"),
     "language": ("vi", "en"),
-    "kitchen": ("bếp gas, nồi đất, nồi cơm điện, không có lò nướng",
-                "gas stove, clay pot, rice cooker, no oven"),
-    "diet": ("Bà nội ăn chay mùng Một và rằm, bé Na dị ứng tôm",
-             "Grandma eats vegetarian on full-moon days, Na is allergic to shrimp"),
+    "kitchen": (
+        "bếp gas, nồi đất, nồi cơm điện, không có lò nướng",
+        "gas stove, clay pot, rice cooker, no oven",
+    ),
+    "diet": (
+        "Bà nội ăn chay mùng Một và rằm, bé Na dị ứng tôm",
+        "Grandma eats vegetarian on full-moon days, Na is allergic to shrimp",
+    ),
     "note": ("nhà có trẻ nhỏ 3 tuổi", "we have a 3-year-old"),
     "privacy": ("strict", "strict"),
 }
-LANGUAGES = {"vi": "vi", "vn": "vi", "viet": "vi", "tieng viet": "vi", "vietnamese": "vi",
-             "en": "en", "english": "en", "tieng anh": "en", "anh": "en"}
-REGIONS = {
-    "bac": "bac", "mien bac": "bac", "ngoai bac": "bac", "north": "bac", "northern": "bac",
-    "the north": "bac", "trung": "trung", "mien trung": "trung", "central": "trung",
-    "centre": "trung", "center": "trung", "nam": "nam", "mien nam": "nam", "trong nam": "nam",
-    "south": "nam", "southern": "nam", "the south": "nam",
+LANGUAGES = {
+    "vi": "vi",
+    "vn": "vi",
+    "viet": "vi",
+    "tieng viet": "vi",
+    "vietnamese": "vi",
+    "en": "en",
+    "english": "en",
+    "tieng anh": "en",
+    "anh": "en",
 }
-PRIVACY = {"strict": "strict", "nghiem": "strict", "chat": "strict", "cao": "strict",
-           "on": "strict", "normal": "normal", "binh thuong": "normal", "thuong": "normal",
-           "off": "normal"}
+REGIONS = {
+    "bac": "bac",
+    "mien bac": "bac",
+    "ngoai bac": "bac",
+    "north": "bac",
+    "northern": "bac",
+    "the north": "bac",
+    "trung": "trung",
+    "mien trung": "trung",
+    "central": "trung",
+    "centre": "trung",
+    "center": "trung",
+    "nam": "nam",
+    "mien nam": "nam",
+    "trong nam": "nam",
+    "south": "nam",
+    "southern": "nam",
+    "the south": "nam",
+}
+PRIVACY = {
+    "strict": "strict",
+    "nghiem": "strict",
+    "chat": "strict",
+    "cao": "strict",
+    "on": "strict",
+    "normal": "normal",
+    "binh thuong": "normal",
+    "thuong": "normal",
+    "off": "normal",
+}
 
 
 def effective_profile(profile: dict[str, str]) -> dict[str, str]:
@@ -108,25 +142,34 @@ def normalise(key: str, value: str) -> str:
     if key == "region":
         code = REGIONS.get(folded)
         if code is None:
-            raise UsageError("Miền là một trong: Bắc, Trung, Nam.",
-                             "Region is one of: north, central, south (Bắc, Trung, Nam).")
+            raise UsageError(
+                "Miền là một trong: Bắc, Trung, Nam.",
+                "Region is one of: north, central, south (Bắc, Trung, Nam).",
+            )
         return code
     if key == "language":
         if folded not in LANGUAGES:
-            raise UsageError("Ngôn ngữ: vi (tiếng Việt) hoặc en (tiếng Anh).",
-                             "Language: vi (Vietnamese) or en (English).")
+            raise UsageError(
+                "Ngôn ngữ: vi (tiếng Việt) hoặc en (tiếng Anh).",
+                "Language: vi (Vietnamese) or en (English).",
+            )
         return LANGUAGES[folded]
     if key == "privacy":
         if folded not in PRIVACY:
-            raise UsageError("Riêng tư: strict (nghiêm) hoặc normal (bình thường).",
-                             "Privacy: strict or normal.")
+            raise UsageError(
+                "Riêng tư: strict (nghiêm) hoặc normal (bình thường).", "Privacy: strict or normal."
+            )
         return PRIVACY[folded]
     if key == "name" and ":" in value:
-        raise UsageError("Tên gia đình không được chứa dấu hai chấm (:).",
-                         "A family name cannot contain a colon (:).")
+        raise UsageError(
+            "Tên gia đình không được chứa dấu hai chấm (:).",
+            "A family name cannot contain a colon (:).",
+        )
     limit = MAX_LEN.get(key, 300)
     if len(value) > limit:
-        raise UsageError(f"Dài quá: tối đa {limit} ký tự.", f"Too long: at most {limit} characters.")
+        raise UsageError(
+            f"Dài quá: tối đa {limit} ký tự.", f"Too long: at most {limit} characters."
+        )
     return value
 
 
@@ -136,11 +179,15 @@ def display(key: str, value: str, lang: str) -> str:
         vi, en = REGION_NAMES[value]
         return tr(lang, vi, en)
     if key == "language":
-        return {"vi": tr(lang, "tiếng Việt", "Vietnamese"),
-                "en": tr(lang, "tiếng Anh", "English")}.get(value, value)
+        return {
+            "vi": tr(lang, "tiếng Việt", "Vietnamese"),
+            "en": tr(lang, "tiếng Anh", "English"),
+        }.get(value, value)
     if key == "privacy":
-        return {"strict": tr(lang, "nghiêm (strict)", "strict"),
-                "normal": tr(lang, "bình thường (normal)", "normal")}.get(value, value)
+        return {
+            "strict": tr(lang, "nghiêm (strict)", "strict"),
+            "normal": tr(lang, "bình thường (normal)", "normal"),
+        }.get(value, value)
     return value
 
 
@@ -157,12 +204,24 @@ def render_profile(profile: dict[str, str], lang: str, family_name: str | None) 
             lines.append(f"• {label} ({key}): {display(key, shown[key], lang)}{default}")
         else:
             example = tr(lang, *EXAMPLES[key])
-            lines.append(tr(lang, "• {l} ({k}): chưa đặt — ví dụ: /family set {k} {e}",
-                            "• {l} ({k}): not set — e.g. /family set {k} {e}",
-                            l=label, k=key, e=example))
+            lines.append(
+                tr(
+                    lang,
+                    "• {l} ({k}): chưa đặt — ví dụ: /family set {k} {e}",
+                    "• {l} ({k}): not set — e.g. /family set {k} {e}",
+                    l=label,
+                    k=key,
+                    e=example,
+                )
+            )
     lines.append("")
-    lines.append(tr(lang, "Sửa: /family set KHÓA GIÁ TRỊ (quản trị viên) · xóa: /family set KHÓA -",
-                    "Change: /family set KEY VALUE (admins) · clear: /family set KEY -"))
+    lines.append(
+        tr(
+            lang,
+            "Sửa: /family set KHÓA GIÁ TRỊ (quản trị viên) · xóa: /family set KHÓA -",
+            "Change: /family set KEY VALUE (admins) · clear: /family set KEY -",
+        )
+    )
     return "\n".join(lines)
 
 
@@ -170,8 +229,10 @@ def keys_help(lang: str) -> str:
     """The polite list of keys shown for an unknown key or a bare `/family set`."""
     lines = [tr(lang, "Các khóa dùng được:", "The keys you can set:")]
     for key in PROFILE_KEYS:
-        lines.append(f"• {key} ({tr(lang, *LABELS[key]).lower()}): /family set {key} "
-                     + tr(lang, *EXAMPLES[key]))
+        lines.append(
+            f"• {key} ({tr(lang, *LABELS[key]).lower()}): /family set {key} "
+            + tr(lang, *EXAMPLES[key])
+        )
     return "\n".join(lines)
 
 
@@ -183,26 +244,39 @@ async def family_command(ctx: Ctx) -> Reply:
         return Reply(render_profile(profile, ctx.lang, ctx.family.name))
     sub, _, rest = args.partition(" ")
     if fold(sub) not in SET_WORDS:
-        return Reply(ctx.t("Mình chưa hiểu «{a}».\n", "I didn't understand “{a}”.\n", a=sub)
-                     + keys_help(ctx.lang))
+        return Reply(
+            ctx.t("Mình chưa hiểu «{a}».\n", "I didn't understand “{a}”.\n", a=sub)
+            + keys_help(ctx.lang)
+        )
     ctx.require_admin()
     key, value = parse_key(rest.strip())
     if key is None:
         unknown = rest.split()[0] if rest.split() else ""
-        intro = ctx.t("Không có khóa «{k}». ", "There is no key “{k}”. ", k=unknown) if unknown else ""
+        intro = (
+            ctx.t("Không có khóa «{k}». ", "There is no key “{k}”. ", k=unknown) if unknown else ""
+        )
         return Reply(intro + keys_help(ctx.lang))
     value = value.strip()
     if not value:
-        return Reply(ctx.t("Thiếu giá trị. Ví dụ: /family set {k} {e}",
-                           "Missing a value. For example: /family set {k} {e}",
-                           k=key, e=ctx.t(*EXAMPLES[key])))
+        return Reply(
+            ctx.t(
+                "Thiếu giá trị. Ví dụ: /family set {k} {e}",
+                "Missing a value. For example: /family set {k} {e}",
+                k=key,
+                e=ctx.t(*EXAMPLES[key]),
+            )
+        )
     if fold(value) in CLEAR_WORDS:
         await ctx.services.families.set_profile(ctx.family.id, key, "")
         return Reply(ctx.t("Đã xóa {l}.", "Cleared {l}.", l=ctx.t(*LABELS[key]).lower()))
     stored = normalise(key, value)
     await ctx.services.families.set_profile(ctx.family.id, key, stored)
-    reply = ctx.t("Đã lưu — {l}: {v}", "Saved — {l}: {v}", l=ctx.t(*LABELS[key]).lower(),
-                  v=display(key, stored, ctx.lang))
+    reply = ctx.t(
+        "Đã lưu — {l}: {v}",
+        "Saved — {l}: {v}",
+        l=ctx.t(*LABELS[key]).lower(),
+        v=display(key, stored, ctx.lang),
+    )
     if key == "privacy" and stored == "strict":
         reply += "\n" + ctx.t(
             "Khi dùng mô hình AI ở máy chủ bên ngoài, mình sẽ không gửi tên, ghi nhớ hay hội thoại"

@@ -33,10 +33,12 @@ async def why_command(ctx: Ctx) -> Reply:
             (ctx.family.id,),
         )
     if row is None:
-        return Reply(ctx.t(
-            "Chưa có câu trả lời nào để giải thích. Hỏi mình một câu trước nhé!",
-            "There is no answer to explain yet. Ask me something first!",
-        ))
+        return Reply(
+            ctx.t(
+                "Chưa có câu trả lời nào để giải thích. Hỏi mình một câu trước nhé!",
+                "There is no answer to explain yet. Ask me something first!",
+            )
+        )
     try:
         record = json.loads(row["context_json"] or "{}")
     except json.JSONDecodeError:
@@ -44,8 +46,9 @@ async def why_command(ctx: Ctx) -> Reply:
         record = {}
     if not isinstance(record, dict):
         record = {}
-    head = ctx.t("Câu hỏi #{n}: «{q}»", "Question #{n}: “{q}”", n=row["id"],
-                 q=_short(row["question"]))
+    head = ctx.t(
+        "Câu hỏi #{n}: «{q}»", "Question #{n}: “{q}”", n=row["id"], q=_short(row["question"])
+    )
     return Reply(head + "\n" + render_why(record, ctx.lang))
 
 

@@ -14,11 +14,26 @@ REGION_NAMES = {
     "nam": ("miền Nam", "the South"),
 }
 INJECTION_MARKERS = (
-    "ignore previous", "ignore all previous", "ignore the above", "ignore your instructions",
-    "ignore all instructions", "disregard", "system prompt", "you are now", "new instructions",
-    "reveal your prompt", "developer mode", "bo qua huong dan", "bo qua cac huong dan",
-    "bo qua moi huong dan", "bo qua chi dan", "quen het huong dan", "quen cac huong dan",
-    "bay gio ban la", "tiet lo prompt", "huong dan truoc do",
+    "ignore previous",
+    "ignore all previous",
+    "ignore the above",
+    "ignore your instructions",
+    "ignore all instructions",
+    "disregard",
+    "system prompt",
+    "you are now",
+    "new instructions",
+    "reveal your prompt",
+    "developer mode",
+    "bo qua huong dan",
+    "bo qua cac huong dan",
+    "bo qua moi huong dan",
+    "bo qua chi dan",
+    "quen het huong dan",
+    "quen cac huong dan",
+    "bay gio ban la",
+    "tiet lo prompt",
+    "huong dan truoc do",
 )
 
 

@@ -89,8 +89,9 @@ async def test_only_admins_set_but_everyone_sees(hearth: Hearth) -> None:
     assert await hearth.services.families.profile(fam.id) == {}
     seen = await _say(hearth, "/family", **member)
     assert "Hồ sơ gia đình" in seen.last.text
-    admin = await _say(hearth, "/family set region Nam", chat="g1", user="mom", kind="group",
-                       is_chat_admin=True)
+    admin = await _say(
+        hearth, "/family set region Nam", chat="g1", user="mom", kind="group", is_chat_admin=True
+    )
     assert admin.last.text == "Đã lưu — miền: miền Nam"
 
 
