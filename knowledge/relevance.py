@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.core.i18n import EN_WORDS, VI_PLAIN_WORDS, has_vietnamese_marks
 
@@ -97,6 +98,17 @@ CONSTRAINT_MARKERS = (
 
 def fold(text: str) -> str:
     """Lower-case, strip Vietnamese marks, đ→d: the form every comparison uses."""
+    if len(text) <= 24:
+        return _fold_short(text)
+    return _fold(text)
+
+
+@lru_cache(maxsize=65536)
+def _fold_short(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     text = text.replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFD", text.lower())
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")

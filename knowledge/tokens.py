@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 _PIECE_RE = re.compile(r"[^\W\d_]+|\d+|\n|[^\w\s]|_", re.UNICODE)
 MESSAGE_OVERHEAD = 4
 REQUEST_OVERHEAD = 3
 
 
+@lru_cache(maxsize=65536)
 def _word_cost(word: str) -> int:
-    non_ascii = sum(1 for ch in word if ord(ch) > 127)
-    if non_ascii == 0:
+    if word.isascii():
         return 1 + len(word) // 4
+    non_ascii = sum(1 for ch in word if ord(ch) > 127)
     return 1 + non_ascii + (1 if len(word) >= 3 else 0) + (1 if len(word) >= 6 else 0)
 
 
@@ -62,13 +64,14 @@ def trim_to_tokens(text: str, limit: int) -> str:
     if limit <= 1:
         return ""
     words = text.split(" ")
-    lo, hi = 0, len(words)
-    while lo < hi:  # largest n with cost(words[:n]) + ellipsis <= limit
-        mid = (lo + hi + 1) // 2
-        if estimate_tokens(" ".join(words[:mid])) + 1 <= limit:
-            lo = mid
-        else:
-            hi = mid - 1
+    # spaces are free and no piece spans one, so a prefix costs the sum of its words
+    budget = limit - 1  # room for the ellipsis
+    lo = 0
+    for word in words:
+        budget -= estimate_tokens(word)
+        if budget < 0:
+            break
+        lo += 1
     cut = " ".join(words[:lo]).rstrip()
     sentence_end = max(cut.rfind(". "), cut.rfind(".\n"), cut.rfind("! "), cut.rfind("? "))
     if sentence_end > len(cut) * 0.6:

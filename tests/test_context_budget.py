@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from knowledge.context import rewrite
+from knowledge.prompt_plan import Plan, rules_text
 from knowledge.tokens import estimate_messages_tokens
 from knowledge.types import Entry, Fact, Turn
 from tests.context_cases import (
@@ -120,3 +121,16 @@ def test_any_input_fits_the_budget(question, facts, budget):
     )
     result = rewrite(inp)
     assert estimate_messages_tokens(result.messages) <= budget
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    blocks=st.lists(st.text(max_size=80), max_size=6),
+    question=st.text(max_size=80),
+    reminder=st.lists(st.text(max_size=20), max_size=3),
+)
+def test_incremental_cost_equals_the_rendered_count(blocks, question, reminder):
+    plan = Plan(rules_text("vi", "Nhà\nLan"), question, "en", True, reminder=reminder)
+    plan.sources.extend(blocks)
+    plan.recent.extend(reversed(blocks))
+    assert plan.cost() == estimate_messages_tokens(plan.render())
