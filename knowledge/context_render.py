@@ -96,6 +96,21 @@ def _avoided(source: str) -> list[str]:
     return found
 
 
+OVEN_NEGATORS = frozenset(
+    {"khong", "chang", "ko", "thay", "no", "without", "instead", "not", "dont"}
+)
+
+
+def needs_oven(text: str) -> bool:
+    """The text uses an oven ('nướng bằng lò nướng'), not merely 'không cần lò nướng'."""
+    folded = [fold(w) for w in re.findall(r"[^\W_]+", text.lower())]
+    for i, word in enumerate(folded):
+        hit = word == "oven" or (word == "lo" and folded[i + 1 : i + 2] == ["nuong"])
+        if hit and not OVEN_NEGATORS.intersection(folded[max(0, i - 3) : i]):
+            return True
+    return False
+
+
 def _constraint_texts(inp: ContextInput) -> list[str]:
     texts = [inp.profile.get(k, "") for k in ("kitchen", "diet", "note")]
     return [t for t in texts + [f.text for f in inp.facts] if t.strip()]
@@ -106,7 +121,7 @@ def conflicts(inp: ContextInput, entry: Entry, lang: str) -> list[str]:
     text = f"{entry.title}. {entry.body}"
     notes: list[str] = []
     sources = _constraint_texts(inp)
-    if any(has_no_oven(t) for t in sources) and _mentions(text, ("lo nuong", "oven", "nuong lo")):
+    if any(has_no_oven(t) for t in sources) and needs_oven(text):
         notes.append(
             tr(
                 lang,

@@ -125,3 +125,15 @@ def test_render_why_reports_dropped_sections_and_injections():
 
 def test_render_why_with_an_empty_record():
     assert render_why({}, "vi") == "Câu trả lời gần nhất không dùng thêm ngữ cảnh nào."
+
+
+def test_an_entry_that_says_no_oven_is_needed_is_not_a_conflict():
+    entry = Entry(
+        31,
+        "Cá kho tộ",
+        "Kho cá trong nồi đất trên bếp gas. Không cần lò nướng: muốn cá"
+        " khô mặt thì mở nắp kho thêm 10 phút.",
+        ("cá",),
+    )
+    text = _answer("cá kho", hits=[hit(entry, 2, True)], facts=[])
+    assert "⚠️" not in text
