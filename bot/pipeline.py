@@ -15,8 +15,8 @@ from bot.core.families import Family, Member
 from bot.core.i18n import reply_language, tr
 from bot.core.types import CallbackEvent, Incoming, Outbox, Reply
 from handlers.base import Ctx, Registry, Services, parse_command
+from handlers.family import first_run_greeting
 from handlers.feedback import apply_feedback, parse_feedback
-from handlers.help import greeting
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,13 @@ class Pipeline:
     async def _language(self, family: Family, member: Member, text: str) -> str:
         profile_lang = (await self.services.families.profile(family.id)).get("language", "")
         fallback = member.language or PROFILE_LANGS.get(profile_lang.strip().lower()) or "vi"
+        if not text.strip():  # a bare command: answer in the language the member last wrote in
+            last = await self.services.db.scalar(
+                "SELECT text FROM messages WHERE family_id = ? AND member_id = ? AND role = 'user'"
+                " AND text NOT LIKE '/%' AND text != '' ORDER BY id DESC LIMIT 1",
+                (family.id, member.id),
+            )
+            return reply_language(last or "", fallback)
         return reply_language(text, fallback)
 
     async def handle(self, inc: Incoming, outbox: Outbox) -> None:
@@ -150,7 +157,8 @@ class Pipeline:
         *,
         cut: bool = False,
     ) -> None:
-        lang = await self._language(family, member, inc.text)
+        parsed = parse_command(inc.text)
+        lang = await self._language(family, member, parsed[1] if parsed else inc.text)
         if not inc.addressed:
             return
         db = self.services.db
@@ -158,7 +166,7 @@ class Pipeline:
             if inc.reply_to_message_id:
                 await self._reply_return(family, member, inc, row_id)
             if not family.greeted and not inc.text.lstrip().lower().startswith("/start"):
-                await outbox.send(Reply(greeting(lang)))
+                await outbox.send(Reply(first_run_greeting(lang)))
                 await self.services.families.mark_greeted(family.id)
             if cut:
                 await outbox.send(

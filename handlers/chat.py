@@ -250,9 +250,7 @@ class Answerer:
                     rec.context["model_error"] = str(exc)[:200]
                     return
         rec.answer = completion.text.strip() or rewriter.kb_only_answer(inp, result)
-        sources = rewriter.format_sources(
-            [h.entry for h in inp.hits if h.entry.id in rec.entry_ids], ctx.lang
-        )
+        sources = rewriter.format_sources(result.sources, ctx.lang)
         if sources and sources not in rec.answer:
             rec.answer += "\n\n" + sources
         rec.source = "model"

@@ -127,7 +127,10 @@ def test_first_run_greeting_invites_the_profile() -> None:
 async def test_why_before_any_answer(hearth: Hearth) -> None:
     out = await _say(hearth, "/taisao")
     assert out.last.text == "Chưa có câu trả lời nào để giải thích. Hỏi mình một câu trước nhé!"
-    english = await _say(hearth, "/why")
+    # a bare command answers in the member's language, not the command name's
+    vietnamese = await _say(hearth, "/why")
+    assert vietnamese.last.text == out.last.text
+    english = await _say(hearth, "/why", chat="other", user="tom", language_code="en")
     assert english.last.text == "There is no answer to explain yet. Ask me something first!"
 
 
