@@ -14,7 +14,9 @@ from bot.core.errors import HearthError
 from bot.core.families import Family, Member
 from bot.core.i18n import reply_language, tr
 from bot.core.types import CallbackEvent, Incoming, Outbox, Reply
+from bot.core.usage import normalize_question
 from handlers.base import Ctx, Registry, Services, parse_command
+from handlers.chat import GREETINGS
 from handlers.family import first_run_greeting
 from handlers.feedback import apply_feedback, parse_feedback
 
@@ -165,9 +167,11 @@ class Pipeline:
         try:
             if inc.reply_to_message_id:
                 await self._reply_return(family, member, inc, row_id)
+            greeted_now = False
             if not family.greeted and not inc.text.lstrip().lower().startswith("/start"):
                 await outbox.send(Reply(first_run_greeting(lang)))
                 await self.services.families.mark_greeted(family.id)
+                greeted_now = True
             if cut:
                 await outbox.send(
                     Reply(
@@ -179,7 +183,10 @@ class Pipeline:
                         )
                     )
                 )
-            reply = await self._route(family, member, inc, lang, outbox, row_id)
+            if greeted_now and normalize_question(inc.text) in GREETINGS:
+                reply = None  # "xin chào" on first contact: the greeting was the answer
+            else:
+                reply = await self._route(family, member, inc, lang, outbox, row_id)
             if reply is not None:
                 ids = await outbox.send(reply)
                 if reply.answer_id is not None:

@@ -90,7 +90,7 @@ async def run_console(
             platform="console",
             chat_id=family,
             user_id=user,
-            user_name=user,
+            user_name="" if user == "me" else user,
             message_id=f"{session}-{count}",
             text="/kb import" if attachment is not None else text,
             chat_kind="private",
