@@ -87,13 +87,14 @@ class Database:
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Read committed rows."""
-        async with self._reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        # execute and fetch in one job on the connection's thread: no statement stays open
+        # between awaits, so another coroutine's read never inherits a stale WAL snapshot
+        return list(await self._reader.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Read one committed row."""
-        async with self._reader.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self._reader.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         """First column of the first row, or None."""

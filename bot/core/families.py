@@ -64,9 +64,11 @@ class FamilyStore:
                     " ON CONFLICT (platform, chat_id) DO NOTHING",
                     (platform, chat_id, kind, title),
                 )
-            row = await self.db.fetchone(
-                "SELECT * FROM families WHERE platform = ? AND chat_id = ?", (platform, chat_id)
-            )
+                cur = await conn.execute(
+                    "SELECT * FROM families WHERE platform = ? AND chat_id = ?",
+                    (platform, chat_id),
+                )
+                row = await cur.fetchone()
         assert row is not None
         return _family(row)
 
@@ -133,9 +135,10 @@ class FamilyStore:
                 " last_seen_at = excluded.last_seen_at",
                 (family.id, user_id, display_name, role, language, keep_role),
             )
-        row = await self.db.fetchone(
-            "SELECT * FROM members WHERE family_id = ? AND user_id = ?", (family.id, user_id)
-        )
+            cur = await conn.execute(
+                "SELECT * FROM members WHERE family_id = ? AND user_id = ?", (family.id, user_id)
+            )
+            row = await cur.fetchone()
         assert row is not None
         return Member(
             row["id"],
