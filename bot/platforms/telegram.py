@@ -1,0 +1,403 @@
+"""The Telegram adapter: python-telegram-bot 22 in, the messenger-agnostic pipeline out.
+
+Thin by design: it turns updates into Incoming / CallbackEvent / reactions, and Replies
+into Telegram messages (telegram_outbox.py). Different chats run at once; messages of
+one chat enter the pipeline in arrival order, so a slow answer in one family never
+blocks another. It shares the event loop with other adapters: no run_polling here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeDefault,
+    Update,
+)
+from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackContext,
+    CallbackQueryHandler,
+    MessageHandler,
+    MessageReactionHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from bot.core.config import Settings
+from bot.core.errors import HearthError
+from bot.core.types import CallbackEvent
+from bot.platforms.telegram_outbox import ChatClocks, Pacing, TelegramOutbox
+from bot.platforms.telegram_render import PLATFORM, attachment_of, chat_kind, to_incoming
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MESSAGE_REACTION]
+ADMIN_CACHE_S = 300.0
+MAX_CONCURRENT_UPDATES = 1024
+MAX_FILE_BYTES = 20 * 1024 * 1024  # what the cloud Bot API lets a bot download
+SHUTDOWN_GRACE_S = 10.0
+FALLBACK_COMMANDS = (
+    ("start", "Bắt đầu", "Start"),
+    ("help", "Hướng dẫn và các lệnh", "Help and commands"),
+)
+
+_turn: ContextVar[ChatTurn | None] = ContextVar("telegram_chat_turn", default=None)
+
+
+class ChatTurn:
+    """A message's place in its chat's queue; resolved once it has entered the pipeline."""
+
+    def __init__(self, previous: ChatTurn | None) -> None:
+        self.previous = previous
+        self.entered = asyncio.Event()
+
+    async def wait(self) -> None:
+        if self.previous is not None:
+            await self.previous.entered.wait()
+            self.previous = None
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; messages of one chat keep their order.
+
+    A turn is taken the moment PTB hands the update over (arrival order); the handler
+    waits for the previous message of the chat to have entered the pipeline before it
+    calls the pipeline itself. The pipeline's per-chat lock does the rest.
+    """
+
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._tails: dict[int, ChatTurn] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        turn = None
+        if isinstance(update, Update) and update.message is not None:
+            chat_id = update.message.chat.id
+            turn = ChatTurn(self._tails.get(chat_id))
+            self._tails[chat_id] = turn
+        token = _turn.set(turn)
+        try:
+            await coroutine
+        finally:
+            _turn.reset(token)
+            if turn is not None:
+                turn.entered.set()
+                chat_id = update.message.chat.id  # type: ignore[union-attr]
+                if self._tails.get(chat_id) is turn:
+                    del self._tails[chat_id]
+
+    async def initialize(self) -> None:
+        """Nothing to allocate."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+class AdminCache:
+    """Who administers a group, from getChatAdministrators, remembered for five minutes."""
+
+    def __init__(self, ttl_s: float = ADMIN_CACHE_S) -> None:
+        self.ttl_s = ttl_s
+        self._known: dict[int, tuple[float, frozenset[int]]] = {}
+        self._pending: dict[int, asyncio.Future[frozenset[int]]] = {}
+
+    async def is_admin(self, app: Application, chat_id: int, user_id: int) -> bool:
+        """True for the group's owner and administrators; False when Telegram cannot say."""
+        known = self._known.get(chat_id)
+        if known is not None and time.monotonic() - known[0] < self.ttl_s:
+            return user_id in known[1]
+        pending = self._pending.get(chat_id)
+        if pending is None:
+            pending = asyncio.get_running_loop().create_future()
+            self._pending[chat_id] = pending
+            try:
+                members = await app.bot.get_chat_administrators(chat_id)
+                ids = frozenset(
+                    m.user.id for m in members
+                    if m.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+                )
+                self._known[chat_id] = (time.monotonic(), ids)
+                pending.set_result(ids)
+            except TelegramError as exc:
+                log.warning("chat %s: getChatAdministrators failed: %s", chat_id, exc)
+                pending.set_result(known[1] if known else frozenset())
+            finally:
+                del self._pending[chat_id]
+        return user_id in await asyncio.shield(pending)
+
+
+class TelegramAdapter:
+    """Wires one Application to the pipeline: handlers, outboxes, commands, shutdown."""
+
+    def __init__(self, pipeline: Any, settings: Settings) -> None:
+        self.pipeline = pipeline
+        self.settings = settings
+        self.clocks = ChatClocks(Pacing() if settings.telegram_rate_limit else Pacing.off())
+        self.admins = AdminCache()
+        self.application = build_application(settings)
+        self._inflight: set[asyncio.Task[Any]] = set()
+        app = self.application
+        app.add_handler(CallbackQueryHandler(self.on_callback))
+        app.add_handler(MessageReactionHandler(self.on_reaction))
+        app.add_handler(MessageHandler(
+            (filters.TEXT | filters.CAPTION | filters.Document.ALL | filters.VOICE
+             | filters.AUDIO) & ~filters.UpdateType.EDITED, self.on_message,
+        ))
+        app.add_error_handler(self.on_error)
+
+    # --- handlers --------------------------------------------------------------------------
+    async def on_message(self, update: Update, context: CallbackContext) -> None:
+        """A message: describe it, wait for its turn in the chat, hand it to the pipeline."""
+        turn = _turn.get()
+        try:
+            started = await self._enter_pipeline(update, turn)
+        finally:
+            if turn is not None:
+                turn.entered.set()
+        if started is not None:
+            await self._finish(*started)
+
+    async def _enter_pipeline(
+        self, update: Update, turn: ChatTurn | None
+    ) -> tuple[asyncio.Task[Any], TelegramOutbox] | None:
+        message = update.message
+        if message is None or (message.from_user is not None and message.from_user.is_bot):
+            return None
+        bot = self.application.bot
+        incoming = to_incoming(
+            message, bot_id=bot.id, bot_username=bot.username, is_chat_admin=False,
+            attachment=attachment_of(message, self._fetcher),
+        )
+        user = message.from_user
+        if (
+            incoming.chat_kind == "group" and incoming.addressed and user is not None
+            and await self.admins.is_admin(self.application, message.chat.id, user.id)
+        ):
+            incoming = replace(incoming, is_chat_admin=True)
+        outbox = TelegramOutbox(
+            bot, incoming.chat_id, clocks=self.clocks,
+            is_group=incoming.chat_kind == "group", thread_id=incoming.thread_id,
+            reply_to=incoming.message_id if incoming.chat_kind == "group" else None,
+        )
+        if turn is not None:
+            await turn.wait()
+        task = asyncio.create_task(self.pipeline.handle(incoming, outbox))
+        return task, outbox
+
+    async def _finish(self, task: asyncio.Task[Any], outbox: TelegramOutbox) -> None:
+        """Wait for the pipeline; a shutdown may cancel it (the message stays unanswered)."""
+        self._inflight.add(task)
+        try:
+            await asyncio.wait({task})
+            if task.cancelled():
+                log.info("chat %s: answer interrupted by shutdown", outbox.chat_id)
+            elif task.exception() is not None:
+                log.error("pipeline failed", exc_info=task.exception())
+        finally:
+            self._inflight.discard(task)
+            await outbox.close()
+
+    async def on_callback(self, update: Update, context: CallbackContext) -> None:
+        """A button press: the pipeline decides, Telegram always gets its answer (toast)."""
+        query = update.callback_query
+        if query is None:
+            return
+        toast = ""
+        try:
+            message = query.message
+            chat = message.chat if message is not None else None
+            event = CallbackEvent(
+                platform=PLATFORM,
+                chat_id=str(chat.id if chat is not None else query.from_user.id),
+                user_id=str(query.from_user.id),
+                data=query.data or "",
+                message_id=str(message.message_id) if message is not None else None,
+                user_name=query.from_user.full_name,
+                chat_kind=chat_kind(chat.type) if chat is not None else "private",
+                language_code=query.from_user.language_code,
+            )
+            toast = await self.pipeline.handle_callback(event)
+        finally:
+            try:
+                await query.answer(text=(toast or None) and toast[:200])
+            except TelegramError as exc:
+                log.warning("answerCallbackQuery failed: %s", exc)
+
+    async def on_reaction(self, update: Update, context: CallbackContext) -> None:
+        """Newly added emoji reactions become reaction events (a kind of return)."""
+        reaction = update.message_reaction
+        if reaction is None:
+            return
+        old = {getattr(r, "emoji", None) for r in reaction.old_reaction}
+        user = reaction.user or reaction.actor_chat
+        if user is None:
+            return
+        for item in reaction.new_reaction:
+            emoji = getattr(item, "emoji", None)
+            if emoji and emoji not in old:
+                await self.pipeline.handle_reaction(
+                    PLATFORM, str(reaction.chat.id), str(user.id), str(reaction.message_id),
+                    emoji,
+                )
+
+    async def on_error(self, update: object, context: CallbackContext) -> None:
+        """The one place adapter errors end up: logged with their traceback."""
+        log.error("telegram update failed: %s", update, exc_info=context.error)
+
+    def _fetcher(self, file_id: str, size: int | None) -> Callable[[], Awaitable[bytes]]:
+        async def fetch() -> bytes:
+            if size is not None and size > MAX_FILE_BYTES:
+                raise HearthError(
+                    "Tệp lớn quá (Telegram chỉ cho bot tải tệp dưới 20 MB).",
+                    "The file is too large (Telegram lets bots download files under 20 MB).",
+                )
+            file = await self.application.bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+
+        return fetch
+
+    def outbox_for(self, chat_id: str) -> TelegramOutbox:
+        """An outbox for a chat without a fresh message (answers resumed after a restart)."""
+        is_group = chat_id.startswith("-")
+        return TelegramOutbox(self.application.bot, chat_id, clocks=self.clocks,
+                              is_group=is_group)
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def register_commands(self) -> None:
+        """setMyCommands in Vietnamese and English, for private chats and for groups."""
+        registry = getattr(self.pipeline, "registry", None)
+        commands = [c for c in getattr(registry, "commands", []) if not c.hidden]
+        if commands:
+            private = [(c.name, c.help_vi or c.help_en, c.help_en or c.help_vi) for c in commands]
+            group = [
+                (c.name, c.help_vi or c.help_en, c.help_en or c.help_vi)
+                for c in commands if not c.private_only
+            ]
+        else:
+            log.info("no commands registered by the pipeline; announcing /start and /help")
+            private = group = list(FALLBACK_COMMANDS)
+        bot = self.application.bot
+        for scope, items in ((BotCommandScopeAllPrivateChats(), private),
+                             (BotCommandScopeAllGroupChats(), group),
+                             (BotCommandScopeDefault(), private)):
+            valid = [i for i in items if _valid_command(i[0])]
+            for lang, pick in (("vi", 1), (None, 2)):
+                listed = [BotCommand(i[0], _describe(i[pick], i[0])) for i in valid[:100]]
+                try:
+                    await bot.set_my_commands(listed, scope=scope, language_code=lang)
+                except TelegramError as exc:
+                    log.warning("setMyCommands (%s, %s) failed: %s", scope.type, lang, exc)
+
+    async def drain(self, grace_s: float) -> None:
+        """Let answers in flight finish for a while, then cancel them (left unanswered)."""
+        if not self._inflight:
+            return
+        _, pending = await asyncio.wait(set(self._inflight), timeout=grace_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("%d answers left unanswered for the next start", len(pending))
+            await asyncio.wait(pending, timeout=5)
+
+
+def _valid_command(name: str) -> bool:
+    return 1 <= len(name) <= 32 and all(c.isascii() and (c.isalnum() or c == "_") for c in name) \
+        and name == name.lower()
+
+
+def _describe(text: str, name: str) -> str:
+    text = " ".join(text.split()) or f"/{name}"
+    return text if len(text) <= 256 else text[:255] + "…"
+
+
+def build_application(settings: Settings) -> Application:
+    """ApplicationBuilder with the contract's base URLs, pooled HTTP, rate limiter, ordering."""
+    if not settings.telegram_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_base_file_url)
+        .request(HTTPXRequest(connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0,
+                              write_timeout=15.0, connect_timeout=10.0))
+        .get_updates_request(HTTPXRequest(connection_pool_size=4, pool_timeout=10.0,
+                                          read_timeout=15.0, connect_timeout=10.0))
+        .concurrent_updates(ChatOrderedProcessor())
+    )
+    if settings.telegram_rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter())
+    return builder.build()
+
+
+
+async def run_telegram(app: Any, settings: Settings, stop_event: asyncio.Event) -> None:
+    """Run the bot until stop_event is set, inside the caller's event loop.
+
+    Polling by default; webhook when TELEGRAM_WEBHOOK_URL is set. Messages left
+    unanswered by an earlier stop are answered first (pipeline.resume_pending).
+    """
+    adapter = TelegramAdapter(app.pipeline, settings)
+    application = adapter.application
+    await application.initialize()
+    resume: asyncio.Task[Any] | None = None
+    try:
+        await adapter.register_commands()
+        await application.start()
+        resume = asyncio.create_task(
+            app.pipeline.resume_pending(PLATFORM, adapter.outbox_for), name="telegram-resume"
+        )
+        updater = application.updater
+        assert updater is not None
+        if settings.telegram_webhook_url:
+            host, _, port = settings.telegram_webhook_listen.rpartition(":")
+            await updater.start_webhook(
+                listen=host or "0.0.0.0",
+                port=int(port),
+                url_path=urlparse(settings.telegram_webhook_url).path.lstrip("/"),
+                webhook_url=settings.telegram_webhook_url,
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("telegram: @%s listening for webhooks on %s", application.bot.username,
+                     settings.telegram_webhook_listen)
+        else:
+            await updater.start_polling(timeout=10, allowed_updates=ALLOWED_UPDATES)
+            log.info("telegram: @%s polling for updates", application.bot.username)
+        await stop_event.wait()
+    finally:
+        await _stop(adapter, resume)
+
+
+async def _stop(adapter: TelegramAdapter, resume: asyncio.Task[Any] | None) -> None:
+    """Stop fetching, let answers in flight finish (bounded), then close the Application."""
+    application = adapter.application
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    await adapter.drain(SHUTDOWN_GRACE_S)
+    if resume is not None and not resume.done():
+        resume.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await resume
+    elif resume is not None and resume.exception() is not None:
+        log.error("resuming unanswered messages failed", exc_info=resume.exception())
+    if application.running:
+        await application.stop()
+    await application.shutdown()
