@@ -9,6 +9,7 @@ retry_after, 5xx) can be injected per method.
 
 from __future__ import annotations
 
+import asyncio
 import email.parser
 import email.policy
 import json
@@ -166,7 +167,7 @@ class FakeTelegram:
         self.next_message_id: dict[int, int] = defaultdict(lambda: 1)
         self.admins: dict[int, list[int]] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
-        self.faults: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+        self.faults: dict[str, list[tuple[int, int | None, str]]] = defaultdict(list)
         self.callbacks: dict[str, bool] = {}
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] = {"url": ""}
@@ -292,10 +293,21 @@ class FakeTelegram:
         with self.lock:
             self.admins[chat_id] = list(user_ids)
 
-    def fail_next(self, method: str, code: int = 429, retry_after: int | None = 1, times: int = 1):
-        """The next `times` calls of `method` fail (429 RetryAfter or a 5xx)."""
+    def fail_next(
+        self, method: str, code: int = 429, retry_after: int | None = 1, times: int = 1,
+        description: str = "",
+    ) -> None:
+        """The next `times` calls of `method` fail (429 RetryAfter, a 5xx, or a given 400)."""
         with self.lock:
-            self.faults[method].extend([(code, retry_after)] * times)
+            self.faults[method].extend([(code, retry_after, description)] * times)
+
+    async def until(self, predicate: Callable[[], bool], seconds: float = 10.0) -> None:
+        """The async form of wait_for, for tests whose bot shares the event loop."""
+        deadline = time.monotonic() + seconds
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {seconds}s waiting for the bot")
+            await asyncio.sleep(0.02)
 
     def sent(self, method: str | None = None, chat_id: int | None = None) -> list[Call]:
         """Calls the bot made, optionally for one method and one chat."""
@@ -334,7 +346,9 @@ class FakeTelegram:
             self.lock.notify_all()
             faults = self.faults.get(method)
             if faults:
-                code, retry_after = faults.pop(0)
+                code, retry_after, description = faults.pop(0)
+                if description:
+                    raise ApiError(code, description)
                 if code == 429:
                     raise ApiError(
                         429, f"Too Many Requests: retry after {retry_after}",
@@ -354,7 +368,7 @@ class FakeTelegram:
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), 30.0)
-        allowed = params.get("allowed_updates") or None
+        allowed = _json(params.get("allowed_updates")) or None
         deadline = time.monotonic() + timeout
         with self.lock:
             if offset:
@@ -668,6 +682,14 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, fake: FakeTelegram) -> None:
         self.fake = fake
         super().__init__(("127.0.0.1", 0), _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a cancelled long poll at shutdown) is not an error."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 @contextmanager
