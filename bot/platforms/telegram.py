@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -331,6 +332,9 @@ def build_application(settings: Settings) -> Application:
     """ApplicationBuilder with the contract's base URLs, pooled HTTP, rate limiter, ordering."""
     if not settings.telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    # Opt in to PTB's coming default (durations as timedelta): RetryAfter then carries a
+    # timedelta, which the outbox reads, instead of emitting a deprecation warning.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)

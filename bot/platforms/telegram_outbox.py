@@ -38,6 +38,7 @@ class Pacing:
     private_s: float = 1.0
     group_s: float = 3.0
     final_s: float = 1.0
+    retry_s: float = 1.0  # first back-off after a network error; doubles up to 8 s
 
     @classmethod
     def off(cls) -> Pacing:
@@ -98,20 +99,25 @@ class TelegramOutbox:
 
     # --- typing ----------------------------------------------------------------------------
     async def typing(self) -> None:
-        """Start a typing indicator that repeats every ~4 s until the reply is sent."""
-        if self._typing is None or self._typing.done():
-            self._typing = asyncio.create_task(self._keep_typing(), name="telegram-typing")
+        """Show a typing indicator now and repeat it every ~4 s until the reply is sent."""
+        if self._typing is not None and not self._typing.done():
+            return
+        await self._send_typing()
+        self._typing = asyncio.create_task(self._keep_typing(), name="telegram-typing")
+
+    async def _send_typing(self) -> None:
+        try:
+            await self.bot.send_chat_action(
+                self.chat_id, ChatAction.TYPING, message_thread_id=self.thread_id
+            )
+        except TelegramError as exc:
+            log.debug("typing indicator for chat %s failed: %s", self.chat_id, exc)
 
     async def _keep_typing(self) -> None:
         started = time.monotonic()
         while time.monotonic() - started < TYPING_MAX_S:
-            try:
-                await self.bot.send_chat_action(
-                    self.chat_id, ChatAction.TYPING, message_thread_id=self.thread_id
-                )
-            except TelegramError as exc:
-                log.debug("typing indicator for chat %s failed: %s", self.chat_id, exc)
             await asyncio.sleep(TYPING_EVERY_S)
+            await self._send_typing()
 
     def _stop_typing(self) -> None:
         if self._typing is not None:
@@ -154,9 +160,9 @@ class TelegramOutbox:
                     await self.bot.edit_message_text(shown, self.chat_id, self._preview_id)
                 self._preview_text = shown
             except RetryAfter as exc:
-                clock.blocked_until = time.monotonic() + _seconds(exc.retry_after)
+                clock.blocked_until = time.monotonic() + _seconds(exc)
                 log.info("chat %s: preview paused %ss by flood control", self.chat_id,
-                         _seconds(exc.retry_after))
+                         _seconds(exc))
             except TelegramError as exc:
                 log.info("chat %s: preview stopped: %s", self.chat_id, exc)
                 self._preview_stopped = True
@@ -256,7 +262,7 @@ class TelegramOutbox:
 
     async def _retrying(self, clock: ChatClock, call):  # type: ignore[no-untyped-def]
         """Pace per chat, wait out RetryAfter, retry network errors; a bounded number of times."""
-        delay = 1.0
+        delay = self.clocks.pacing.retry_s
         for attempt in range(1, SEND_ATTEMPTS + 1):
             wait = max(clock.blocked_until, clock.last + self.clocks.pacing.final_s)
             wait -= time.monotonic()
@@ -265,7 +271,7 @@ class TelegramOutbox:
             try:
                 return await call()
             except RetryAfter as exc:
-                seconds = _seconds(exc.retry_after)
+                seconds = _seconds(exc)
                 clock.blocked_until = time.monotonic() + seconds
                 log.info("chat %s: flood control, waiting %.1fs (attempt %d)", self.chat_id,
                          seconds, attempt)
@@ -290,8 +296,10 @@ class TelegramOutbox:
         return ReplyParameters(int(target), allow_sending_without_reply=True)
 
 
-def _seconds(retry_after: object) -> float:
-    """RetryAfter.retry_after is an int or a timedelta depending on settings."""
+def _seconds(exc: RetryAfter) -> float:
+    """RetryAfter.retry_after is a timedelta with PTB_TIMEDELTA (set by build_application)
+    and an int without it; take both."""
+    retry_after = exc.retry_after
     total = getattr(retry_after, "total_seconds", None)
     value = float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]
     return min(max(value, 0.0), MAX_RETRY_AFTER_S)
