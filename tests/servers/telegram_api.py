@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from html import unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 TOKEN = "123456:ABCdefGhIJKlmnoPQRstuVWxyz_0123456789"
 BOT_ID = 123456
@@ -609,7 +609,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         fake = self.server.fake
-        path = urlparse(self.path).path
+        path = unquote(urlparse(self.path).path)  # clients percent-encode the token's ':'
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         file_prefix = f"/file/bot{fake.token}/"
