@@ -89,6 +89,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         turn = None
+        chat_id = 0
         if isinstance(update, Update) and update.message is not None:
             chat_id = update.message.chat.id
             turn = ChatTurn(self._tails.get(chat_id))
@@ -100,7 +101,6 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             _turn.reset(token)
             if turn is not None:
                 turn.entered.set()
-                chat_id = update.message.chat.id  # type: ignore[union-attr]
                 if self._tails.get(chat_id) is turn:
                     del self._tails[chat_id]
 
@@ -335,21 +335,21 @@ def build_application(settings: Settings) -> Application:
     # Opt in to PTB's coming default (durations as timedelta): RetryAfter then carries a
     # timedelta, which the outbox reads, instead of emitting a deprecation warning.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    builder = (
+    builder: Any = (
         ApplicationBuilder()
         .token(settings.telegram_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
         .request(HTTPXRequest(connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0,
                               write_timeout=15.0, connect_timeout=10.0))
-        .get_updates_request(HTTPXRequest(connection_pool_size=4, pool_timeout=10.0,
+        .get_updates_request(HTTPXRequest(connection_pool_size=64, pool_timeout=10.0,
                                           read_timeout=15.0, connect_timeout=10.0))
         .concurrent_updates(ChatOrderedProcessor())
     )
     if settings.telegram_rate_limit:
         builder = builder.rate_limiter(AIORateLimiter())
-    return builder.build()
-
+    application: Application = builder.build()
+    return application
 
 
 async def run_telegram(app: Any, settings: Settings, stop_event: asyncio.Event) -> None:
