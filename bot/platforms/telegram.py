@@ -347,16 +347,36 @@ def build_application(settings: Settings) -> Application:
         .concurrent_updates(ChatOrderedProcessor())
     )
     if settings.telegram_rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter())
+        # max_retries=0: AIORateLimiter would otherwise pause *every* chat while one waits
+        # out a 429; the outbox waits per chat instead.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        _quiet_handled_flood_errors()
     application: Application = builder.build()
     return application
 
 
-async def run_telegram(app: Any, settings: Settings, stop_event: asyncio.Event) -> None:
+class _HandledFloodControl(logging.Filter):
+    """AIORateLimiter logs every 429 with a traceback; the outbox handles (and logs) them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Rate limit hit after maximum of")
+
+
+def _quiet_handled_flood_errors() -> None:
+    limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, _HandledFloodControl) for f in limiter_log.filters):
+        limiter_log.addFilter(_HandledFloodControl())
+
+
+async def run_telegram(
+    app: Any, settings: Settings, stop_event: asyncio.Event, *,
+    grace_s: float = SHUTDOWN_GRACE_S,
+) -> None:
     """Run the bot until stop_event is set, inside the caller's event loop.
 
     Polling by default; webhook when TELEGRAM_WEBHOOK_URL is set. Messages left
-    unanswered by an earlier stop are answered first (pipeline.resume_pending).
+    unanswered by an earlier stop are answered first (pipeline.resume_pending); at stop,
+    answers in flight get `grace_s` seconds to finish and are otherwise left pending.
     """
     adapter = TelegramAdapter(app.pipeline, settings)
     application = adapter.application
@@ -387,15 +407,17 @@ async def run_telegram(app: Any, settings: Settings, stop_event: asyncio.Event) 
             log.info("telegram: @%s polling for updates", application.bot.username)
         await stop_event.wait()
     finally:
-        await _stop(adapter, resume)
+        await _stop(adapter, resume, grace_s)
 
 
-async def _stop(adapter: TelegramAdapter, resume: asyncio.Task[Any] | None) -> None:
+async def _stop(
+    adapter: TelegramAdapter, resume: asyncio.Task[Any] | None, grace_s: float
+) -> None:
     """Stop fetching, let answers in flight finish (bounded), then close the Application."""
     application = adapter.application
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
-    await adapter.drain(SHUTDOWN_GRACE_S)
+    await adapter.drain(grace_s)
     if resume is not None and not resume.done():
         resume.cancel()
         with contextlib.suppress(asyncio.CancelledError):
