@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from bot.app import Hearth, build
 from bot.core.config import Settings
 from bot.platforms.telegram import run_telegram
 from tests.conftest import make_settings
+from tests.servers.openai_server import OpenAIServer, delay
 from tests.servers.telegram_api import BOT_USERNAME, TOKEN, FakeTelegram
 
 GROUP = -100200300
@@ -47,7 +49,9 @@ class Running:
         return [m.text for m in self.fake.bot_messages(chat_id)]
 
 
-async def _start(tmp_path: Path, served: tuple[FakeTelegram, str, str], **env: str):
+async def _start(
+    tmp_path: Path, served: tuple[FakeTelegram, str, str], grace_s: float = 10.0, **env: str
+):
     fake, base, file_base = served
     settings = make_settings(
         tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=base,
@@ -55,7 +59,7 @@ async def _start(tmp_path: Path, served: tuple[FakeTelegram, str, str], **env: s
     )
     hearth = await build(settings)
     stop = asyncio.Event()
-    task = asyncio.create_task(run_telegram(hearth, settings, stop))
+    task = asyncio.create_task(run_telegram(hearth, settings, stop, grace_s=grace_s))
     return Running(fake, hearth, settings), stop, task
 
 
@@ -260,5 +264,32 @@ async def test_webhook_mode_checks_the_secret(
         assert await asyncio.to_thread(post, "s3cret-token") == 200
         await running.bot_texts(505, 1)
         assert not fake.sent("getUpdates")
+    finally:
+        await _stop(running, stop, task)
+
+
+async def test_stop_finishes_quick_answers_and_leaves_slow_ones_for_the_next_start(
+    tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str], openai_server: OpenAIServer
+) -> None:
+    fake = telegram_api[0]
+    env = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
+    running, stop, task = await _start(tmp_path, telegram_api, grace_s=1.0, **env)
+    await fake.until(lambda: bool(fake.sent("getUpdates")))
+    openai_server.script(delay(0.5))
+    fake.push_message(801, "câu hỏi nhanh")
+    await fake.until(lambda: len(openai_server.requests()) >= 1)
+    openai_server.script(delay(30))
+    fake.push_message(802, "câu hỏi chậm")
+    await fake.until(lambda: len(openai_server.requests()) >= 2)
+    await _stop(running, stop, task)  # grace 1 s: the 0.5 s answer lands, the 30 s one not
+    assert "câu hỏi nhanh" in fake.bot_messages(801)[-1].text
+    assert len(fake.bot_messages(802)) == 1  # only the greeting
+    status = sqlite3.connect(tmp_path / "hearth.db").execute(
+        "SELECT text, status FROM messages WHERE role = 'user' ORDER BY id").fetchall()
+    assert sorted(status) == [("câu hỏi chậm", "pending"), ("câu hỏi nhanh", "answered")]
+
+    running, stop, task = await _start(tmp_path, telegram_api, **env)
+    try:
+        await fake.until(lambda: "câu hỏi chậm" in fake.bot_messages(802)[-1].text, 15)
     finally:
         await _stop(running, stop, task)
