@@ -293,3 +293,24 @@ async def test_stop_finishes_quick_answers_and_leaves_slow_ones_for_the_next_sta
         await fake.until(lambda: "câu hỏi chậm" in fake.bot_messages(802)[-1].text, 15)
     finally:
         await _stop(running, stop, task)
+
+
+async def test_a_slow_answer_in_one_family_never_blocks_another(
+    tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str], openai_server: OpenAIServer
+) -> None:
+    fake = telegram_api[0]
+    env = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
+    running, stop, task = await _start(tmp_path, telegram_api, **env)
+    try:
+        await fake.until(lambda: bool(fake.sent("getUpdates")))
+        openai_server.script(delay(3))
+        fake.push_message(901, "câu hỏi khó")
+        await fake.until(lambda: len(openai_server.requests()) >= 1)
+        started = asyncio.get_running_loop().time()
+        fake.push_message(902, "câu hỏi dễ")
+        await fake.until(lambda: any("câu hỏi dễ" in m.text for m in fake.bot_messages(902)))
+        assert asyncio.get_running_loop().time() - started < 2
+        assert not any("câu hỏi khó" in m.text for m in fake.bot_messages(901))
+        await fake.until(lambda: any("câu hỏi khó" in m.text for m in fake.bot_messages(901)))
+    finally:
+        await _stop(running, stop, task)

@@ -290,8 +290,8 @@ class TelegramOutbox:
         raise AssertionError("unreachable")
 
     def _reply_parameters(self, reply_to: str | None = None) -> ReplyParameters | None:
-        target = reply_to or self.reply_to
-        if not target or not self.is_group:
+        target = reply_to or self.reply_to  # self.reply_to is set for group chats only
+        if not target:
             return None
         return ReplyParameters(int(target), allow_sending_without_reply=True)
 
