@@ -21,9 +21,16 @@ from tests.servers.openai_server import (
     reply,
     running_openai_server,
 )
-from tests.servers.telegram_api import BOT_USERNAME, TOKEN, FakeTelegram, parse_html
+from tests.servers.telegram_api import (
+    BOT_USERNAME,
+    TOKEN,
+    FakeTelegram,
+    parse_html,
+    running_telegram,
+)
 
 GROUP = -100555
+KB_GROUP = -100556
 ADMIN = 3001
 MEMBER = 3002
 
@@ -60,10 +67,11 @@ def _visible(text: str, parse_mode: str | None) -> str:
     return parse_html(text) if parse_mode == "HTML" else text
 
 
-@pytest.fixture
-def bot(tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str]) -> Iterator[BotProcess]:
-    fake, base, file_base = telegram_api
-    with running_openai_server() as model:
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+    """One `hearth run` for the module (each test uses its own chats); stopped with SIGTERM."""
+    tmp_path = tmp_path_factory.mktemp("telegram-process")
+    with running_telegram() as (fake, base, file_base), running_openai_server() as model:
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": str(tmp_path),
@@ -91,9 +99,17 @@ def bot(tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str]) -> Iterator
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGTERM)
                 code = proc.wait(timeout=30)
-        assert code == 0, log.read_text()[-3000:]
-        assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
-        assert TOKEN not in log.read_text()
+        output = log.read_text()
+        assert code == 0, output[-3000:]
+        assert "Traceback" not in output, output[-3000:]
+        assert TOKEN not in output
+
+
+@pytest.fixture
+def bot(shared: BotProcess) -> BotProcess:
+    assert shared.proc.poll() is None, shared.log.read_text()[-3000:]
+    shared.model.chunk_delay_s = 0.0
+    return shared
 
 
 def test_private_chat_asks_about_ca_kho(bot: BotProcess) -> None:
@@ -101,8 +117,8 @@ def test_private_chat_asks_about_ca_kho(bot: BotProcess) -> None:
     greeting, answer = bot.texts(701, 2)
     assert "Hearth" in greeting
     assert "Fake answer about" in answer and "cá kho" in answer
-    asked = json.dumps(bot.model.requests()[-1].body, ensure_ascii=False)
-    assert "Làm cá kho thế nào?" in asked
+    asked = [last_user_text(r.body["messages"]) for r in bot.model.requests()]
+    assert any("Làm cá kho thế nào?" in q for q in asked)
     assert bot.fake.sent("sendChatAction", 701)
     last = bot.fake.bot_messages(701)[-1]
     assert [b["callback_data"].split(":")[1] for b in last.reply_markup["inline_keyboard"][0]] \
@@ -122,13 +138,13 @@ def test_group_ignores_unmentioned_and_answers_a_mention(bot: BotProcess) -> Non
 
 
 def test_kb_add_refused_for_members_and_accepted_for_admins(bot: BotProcess) -> None:
-    bot.fake.set_admins(GROUP, [ADMIN])
+    bot.fake.set_admins(KB_GROUP, [ADMIN])
     command = f"/kb@{BOT_USERNAME} add Cá kho bà nội | Kho cá với nước dừa, lửa nhỏ hai tiếng."
-    bot.fake.push_message(GROUP, command, user_id=MEMBER)
-    refused = bot.texts(GROUP, 2)[-1]
+    bot.fake.push_message(KB_GROUP, command, user_id=MEMBER)
+    refused = bot.texts(KB_GROUP, 2)[-1]
     assert "/suggest" in refused
-    bot.fake.push_message(GROUP, command, user_id=ADMIN)
-    accepted = bot.texts(GROUP, 3)[-1]
+    bot.fake.push_message(KB_GROUP, command, user_id=ADMIN)
+    accepted = bot.texts(KB_GROUP, 3)[-1]
     assert "/suggest" not in accepted
     titles = bot.query("SELECT title FROM entries")
     assert ("Cá kho bà nội",) in titles
