@@ -11,7 +11,7 @@ from telegram import Bot, Message
 
 from bot.core.errors import HearthError
 from bot.platforms.telegram import TelegramAdapter
-from bot.platforms.telegram_render import to_incoming
+from bot.platforms.telegram_render import command_menus, to_incoming
 from tests.conftest import make_settings
 from tests.servers.telegram_api import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram, _entities
 
@@ -126,3 +126,26 @@ async def test_voice_notes_become_voice_attachments(
 async def test_files_over_20_mb_are_refused_politely(adapter: TelegramAdapter) -> None:
     with pytest.raises(HearthError, match="20 MB"):
         await adapter._fetcher("F1", 21 * 1024 * 1024)()
+
+
+def test_command_menus_per_scope_and_language() -> None:
+    from handlers.base import Command
+
+    async def handler(ctx: Any) -> None:
+        return None
+
+    commands = [
+        Command("remember", handler, "member", "ghi nhớ", "remember"),
+        Command("deletefamily", handler, "admin", "xoá gia đình", "delete the family",
+                private_only=True),
+        Command("hay_", handler, "member", "", "", hidden=True),
+        Command("Bad-Name", handler, "member", "x", "x"),
+    ]
+    menus = command_menus(commands)
+    assert menus[("private", "vi")] == [("remember", "ghi nhớ"), ("deletefamily", "xoá gia đình")]
+    assert menus[("private", None)][1] == ("deletefamily", "delete the family")
+    assert menus[("group", None)] == [("remember", "remember")]
+    assert set(menus) == {(w, lang) for w in ("private", "group", "default")
+                          for lang in ("vi", None)}
+    fallback = command_menus([])
+    assert [name for name, _ in fallback[("group", "vi")]] == ["start", "help"]

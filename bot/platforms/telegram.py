@@ -45,7 +45,13 @@ from bot.core.config import Settings
 from bot.core.errors import HearthError
 from bot.core.types import CallbackEvent
 from bot.platforms.telegram_outbox import ChatClocks, Pacing, TelegramOutbox
-from bot.platforms.telegram_render import PLATFORM, attachment_of, chat_kind, to_incoming
+from bot.platforms.telegram_render import (
+    PLATFORM,
+    attachment_of,
+    chat_kind,
+    command_menus,
+    to_incoming,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +60,6 @@ ADMIN_CACHE_S = 300.0
 MAX_CONCURRENT_UPDATES = 1024
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what the cloud Bot API lets a bot download
 SHUTDOWN_GRACE_S = 10.0
-FALLBACK_COMMANDS = (
-    ("start", "Bắt đầu", "Start"),
-    ("help", "Hướng dẫn và các lệnh", "Help and commands"),
-)
 
 _turn: ContextVar[ChatTurn | None] = ContextVar("telegram_chat_turn", default=None)
 
@@ -284,27 +286,18 @@ class TelegramAdapter:
     async def register_commands(self) -> None:
         """setMyCommands in Vietnamese and English, for private chats and for groups."""
         registry = getattr(self.pipeline, "registry", None)
-        commands = [c for c in getattr(registry, "commands", []) if not c.hidden]
-        if commands:
-            private = [(c.name, c.help_vi or c.help_en, c.help_en or c.help_vi) for c in commands]
-            group = [
-                (c.name, c.help_vi or c.help_en, c.help_en or c.help_vi)
-                for c in commands if not c.private_only
-            ]
-        else:
-            log.info("no commands registered by the pipeline; announcing /start and /help")
-            private = group = list(FALLBACK_COMMANDS)
-        bot = self.application.bot
-        for scope, items in ((BotCommandScopeAllPrivateChats(), private),
-                             (BotCommandScopeAllGroupChats(), group),
-                             (BotCommandScopeDefault(), private)):
-            valid = [i for i in items if _valid_command(i[0])]
-            for lang, pick in (("vi", 1), (None, 2)):
-                listed = [BotCommand(i[0], _describe(i[pick], i[0])) for i in valid[:100]]
-                try:
-                    await bot.set_my_commands(listed, scope=scope, language_code=lang)
-                except TelegramError as exc:
-                    log.warning("setMyCommands (%s, %s) failed: %s", scope.type, lang, exc)
+        menus = command_menus(getattr(registry, "commands", []))
+        scopes = {"private": BotCommandScopeAllPrivateChats(),
+                  "group": BotCommandScopeAllGroupChats(), "default": BotCommandScopeDefault()}
+        for (where, lang), items in menus.items():
+            scope = scopes[where]
+            listed = [BotCommand(name, description) for name, description in items]
+            try:
+                await self.application.bot.set_my_commands(
+                    listed, scope=scope, language_code=lang
+                )
+            except TelegramError as exc:
+                log.warning("setMyCommands (%s, %s) failed: %s", scope.type, lang, exc)
 
     async def drain(self, grace_s: float) -> None:
         """Let answers in flight finish for a while, then cancel them (left unanswered)."""
@@ -316,16 +309,6 @@ class TelegramAdapter:
         if pending:
             log.warning("%d answers left unanswered for the next start", len(pending))
             await asyncio.wait(pending, timeout=5)
-
-
-def _valid_command(name: str) -> bool:
-    return 1 <= len(name) <= 32 and all(c.isascii() and (c.isalnum() or c == "_") for c in name) \
-        and name == name.lower()
-
-
-def _describe(text: str, name: str) -> str:
-    text = " ".join(text.split()) or f"/{name}"
-    return text if len(text) <= 256 else text[:255] + "…"
 
 
 def build_application(settings: Settings) -> Application:

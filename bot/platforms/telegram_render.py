@@ -10,7 +10,8 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 
@@ -25,6 +26,11 @@ CALLBACK_DATA_LIMIT = 64
 _BOLD = re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*")
 _CODE = re.compile(r"`([^`\n]+)`")
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t]*#*$", re.MULTILINE)
+_COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+FALLBACK_COMMANDS = (
+    ("start", "Bắt đầu", "Start"),
+    ("help", "Hướng dẫn và các lệnh", "Help and commands"),
+)
 
 
 def split_for_telegram(text: str) -> list[str]:
@@ -168,3 +174,28 @@ def to_incoming(
         attachment=attachment,
         thread_id=thread,
     )
+
+
+def command_menus(commands: Iterable[Any]) -> dict[tuple[str, str | None], list[tuple[str, str]]]:
+    """The command menus for setMyCommands: (scope, language_code) → [(name, description)].
+
+    Scopes "private", "group" (without private-only commands) and "default"; language
+    "vi" and None (English, Telegram's default). Hidden commands and names Telegram would
+    refuse are left out; an empty registry still announces /start and /help.
+    """
+    visible = [c for c in commands if not c.hidden and _COMMAND_NAME.fullmatch(c.name)]
+    rows = [(c.name, c.help_vi or c.help_en, c.help_en or c.help_vi, c.private_only)
+            for c in visible]
+    if not rows:
+        rows = [(name, vi, en, False) for name, vi, en in FALLBACK_COMMANDS]
+    menus: dict[tuple[str, str | None], list[tuple[str, str]]] = {}
+    for where in ("private", "group", "default"):
+        chosen = [r for r in rows if where != "group" or not r[3]][:100]
+        for lang, pick in (("vi", 1), (None, 2)):
+            menus[(where, lang)] = [(r[0], _describe(str(r[pick]), r[0])) for r in chosen]
+    return menus
+
+
+def _describe(text: str, name: str) -> str:
+    text = " ".join(text.split()) or f"/{name}"
+    return text if len(text) <= 256 else text[:255] + "…"
