@@ -314,3 +314,17 @@ async def test_a_slow_answer_in_one_family_never_blocks_another(
         await fake.until(lambda: any("câu hỏi khó" in m.text for m in fake.bot_messages(901)))
     finally:
         await _stop(running, stop, task)
+
+
+async def test_anonymous_group_admins_are_admins(bot: Running) -> None:
+    group = {"id": GROUP, "type": "supergroup", "title": "Nhà mình"}
+    text = f"/forget@{BOT_USERNAME} all"
+    bot.fake.push_update({"message": {
+        "message_id": 900, "date": 0, "chat": group, "sender_chat": group, "text": text,
+        "from": {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                 "username": "GroupAnonymousBot"},
+        "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
+    }})
+    texts = await bot.bot_texts(GROUP, 2)
+    assert "quản trị" not in texts[-1] and "admin" not in texts[-1].lower()
+    assert not bot.fake.sent("getChatAdministrators")

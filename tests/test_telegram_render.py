@@ -13,7 +13,7 @@ from bot.core.errors import HearthError
 from bot.platforms.telegram import TelegramAdapter
 from bot.platforms.telegram_render import command_menus, to_incoming
 from tests.conftest import make_settings
-from tests.servers.telegram_api import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram, _entities
+from tests.servers.telegram_api import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram, entities_of
 
 GROUP = {"id": -1001, "type": "supergroup", "title": "Nhà"}
 USER = {"id": 7, "is_bot": False, "first_name": "Mai", "last_name": "Lê", "language_code": "en"}
@@ -21,7 +21,7 @@ USER = {"id": 7, "is_bot": False, "first_name": "Mai", "last_name": "Lê", "lang
 
 def message(text: str, chat: dict[str, Any] = GROUP, **extra: Any) -> Message:
     payload = {"message_id": 5, "date": 0, "chat": chat, "from": USER, "text": text,
-               "entities": _entities(text), **extra}
+               "entities": entities_of(text), **extra}
     return Message.de_json(payload, Bot(TOKEN))
 
 
@@ -149,3 +149,11 @@ def test_command_menus_per_scope_and_language() -> None:
                           for lang in ("vi", None)}
     fallback = command_menus([])
     assert [name for name, _ in fallback[("group", "vi")]] == ["start", "help"]
+
+
+def test_anonymous_admins_speak_as_the_group() -> None:
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                 "username": "GroupAnonymousBot"}
+    msg = message(f"@{BOT_USERNAME} chào", **{"from": anonymous, "sender_chat": GROUP})
+    inc = incoming(msg)
+    assert inc.addressed and inc.user_id == "-1001" and inc.user_name == "Nhà"

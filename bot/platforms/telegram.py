@@ -181,7 +181,10 @@ class TelegramAdapter:
         self, update: Update, turn: ChatTurn | None
     ) -> tuple[asyncio.Task[Any], TelegramOutbox] | None:
         message = update.message
-        if message is None or (message.from_user is not None and message.from_user.is_bot):
+        if message is None or (
+            message.from_user is not None and message.from_user.is_bot
+            and message.sender_chat is None  # anonymous admins arrive via a bot account
+        ):
             return None
         bot = self.application.bot
         incoming = to_incoming(
@@ -189,7 +192,10 @@ class TelegramAdapter:
             attachment=attachment_of(message, self._fetcher),
         )
         user = message.from_user
-        if (
+        anonymous_admin = message.sender_chat is not None and (
+            message.sender_chat.id == message.chat.id  # an admin posting as the group
+        )
+        if anonymous_admin or (
             incoming.chat_kind == "group" and incoming.addressed and user is not None
             and await self.admins.is_admin(self.application, message.chat.id, user.id)
         ):

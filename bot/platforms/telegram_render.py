@@ -158,18 +158,24 @@ def to_incoming(
     if replied is not None and replied.forum_topic_created is None:
         reply_to = str(replied.message_id)
     thread = str(message.message_thread_id) if message.is_topic_message else None
+    sender = message.sender_chat  # an anonymous admin or a linked channel speaks as a chat
+    if sender is not None or user is None:
+        user_id = str(sender.id if sender is not None else message.chat.id)
+        user_name = (sender.title if sender is not None else message.chat.title) or ""
+    else:
+        user_id, user_name = str(user.id), user.full_name
     return Incoming(
         platform=PLATFORM,
         chat_id=str(message.chat.id),
-        user_id=str(user.id) if user is not None else str(message.chat.id),
+        user_id=user_id,
         message_id=str(message.message_id),
         text=text,
         chat_kind=kind,
-        user_name=(user.full_name if user is not None else message.chat.title) or "",
+        user_name=user_name,
         chat_title=message.chat.title if kind == "group" else None,
         reply_to_message_id=reply_to,
         addressed=addressed,
-        language_code=user.language_code if user is not None else None,
+        language_code=user.language_code if user is not None and sender is None else None,
         is_chat_admin=is_chat_admin or kind == "private",
         attachment=attachment,
         thread_id=thread,

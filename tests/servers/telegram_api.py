@@ -20,116 +20,33 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from html import unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
+from tests.servers.telegram_checks import (
+    MAX_TEXT,
+    ApiError,
+    entities_of,
+    json_param,
+    parse_html,
+    parse_markdown_v2,
+    utf16_len,
+    visible_text,
+)
+
 TOKEN = "123456:ABCdefGhIJKlmnoPQRstuVWxyz_0123456789"
 BOT_ID = 123456
 BOT_USERNAME = "hearth_test_bot"
-MAX_TEXT = 4096
-HTML_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-    "a", "code", "pre", "blockquote", "tg-emoji",
-}
+__all__ = [
+    "BOT_ID", "BOT_USERNAME", "TOKEN", "ApiError", "FakeTelegram", "entities_of",
+    "parse_html", "parse_markdown_v2", "running_telegram", "utf16_len",
+]
 ADMIN_FLAGS = (
     "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
     "can_manage_video_chats", "can_restrict_members", "can_promote_members", "can_change_info",
     "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
 )
-HTML_ENTITIES = {"lt", "gt", "amp", "quot"}
-MDV2_RESERVED = set("_*[]()~`>#+-=|{}.!")
-TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^<>]*)>")
-COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?")
-MENTION_RE = re.compile(r"@[A-Za-z0-9_]{5,32}")
-
-
-class ApiError(Exception):
-    """A Bot API error answer: HTTP status, Telegram's description, optional parameters."""
-
-    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None):
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.parameters = parameters
-
-
-def utf16_len(text: str) -> int:
-    """Telegram counts lengths and entity offsets in UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def parse_html(text: str) -> str:
-    """Visible text of a Telegram-HTML message, or ApiError like Telegram's parser."""
-    out: list[str] = []
-    stack: list[str] = []
-    pos = 0
-    for match in re.finditer(r"<[^>]*>?|&[^;\s<&]*;?", text):
-        out.append(text[pos : match.start()])
-        pos = match.end()
-        token = match.group()
-        if token.startswith("&"):
-            name = token[1:-1] if token.endswith(";") else None
-            if name is None:
-                out.append(token)  # a bare '&' is tolerated as text
-            elif name in HTML_ENTITIES or re.fullmatch(r"#\d+|#x[0-9a-fA-F]+", name):
-                out.append(unescape(token))
-            else:
-                raise _parse_error(
-                    f'Unsupported HTML entity "{token}" at byte offset {match.start()}'
-                )
-            continue
-        tag = TAG_RE.fullmatch(token)
-        if tag is None:
-            raise _parse_error(f"Unsupported start tag at byte offset {match.start()}")
-        closing, name = tag.group(1) == "/", tag.group(2).lower()
-        if name not in HTML_TAGS:
-            raise _parse_error(f'Unsupported start tag "{name}" at byte offset {match.start()}')
-        if not closing:
-            stack.append(name)
-        elif not stack or stack[-1] != name:
-            raise _parse_error(
-                f'Can\'t find end tag corresponding to start tag "{stack[-1] if stack else name}"'
-            )
-        else:
-            stack.pop()
-    out.append(text[pos:])
-    if stack:
-        raise _parse_error(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
-    return "".join(out)
-
-
-def parse_markdown_v2(text: str) -> str:
-    """Visible text of a MarkdownV2 message; unescaped reserved characters are errors."""
-    out: list[str] = []
-    open_marks: dict[str, int] = defaultdict(int)
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            out.append(text[i + 1])
-            i += 2
-            continue
-        if ch in "*_~`|":
-            open_marks[ch] += 1
-        elif ch in MDV2_RESERVED:
-            raise _parse_error(
-                f"Character '{ch}' is reserved and must be escaped with the preceding '\\'"
-            )
-        else:
-            out.append(ch)
-        i += 1
-    for mark, count in open_marks.items():
-        if count % 2:
-            raise _parse_error(
-                f"Can't find end of the entity starting at byte offset {text.find(mark)}"
-            )
-    return "".join(out)
-
-
-def _parse_error(detail: str) -> ApiError:
-    return ApiError(400, f"Bad Request: can't parse entities: {detail}")
 
 
 @dataclass
@@ -220,7 +137,7 @@ class FakeTelegram:
         message: dict[str, Any] = {
             "message_id": message_id, "date": int(time.time()), "chat": chat, "from": user,
         }
-        found = entities if entities is not None else _entities(text)
+        found = entities if entities is not None else entities_of(text)
         key = "text"
         if document is not None or voice is not None:
             key = "caption"
@@ -368,7 +285,7 @@ class FakeTelegram:
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), 30.0)
-        allowed = _json(params.get("allowed_updates")) or None
+        allowed = json_param(params.get("allowed_updates")) or None
         deadline = time.monotonic() + timeout
         with self.lock:
             if offset:
@@ -403,7 +320,7 @@ class FakeTelegram:
                 "pending_update_count": 0}
 
     def _api_setMyCommands(self, params: dict[str, Any], files: Any) -> bool:
-        commands = _json(params.get("commands"))
+        commands = json_param(params.get("commands"))
         if not isinstance(commands, list) or len(commands) > 100:
             raise ApiError(400, "Bad Request: commands must be a list of at most 100 items")
         for cmd in commands:
@@ -411,7 +328,7 @@ class FakeTelegram:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(str(cmd.get("description", ""))) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
-        scope = _json(params.get("scope")) or {"type": "default"}
+        scope = json_param(params.get("scope")) or {"type": "default"}
         self.commands[(scope["type"], str(params.get("language_code") or ""))] = commands
         return True
 
@@ -439,7 +356,7 @@ class FakeTelegram:
         chat_id = int(params["chat_id"])
         text = str(params.get("text", ""))
         parse_mode = params.get("parse_mode")
-        markup = _json(params.get("reply_markup"))
+        markup = json_param(params.get("reply_markup"))
         self._check_text(text, parse_mode)
         self._check_markup(markup)
         message_id = self._new_message_id(chat_id)
@@ -461,10 +378,10 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message can't be edited")
         text = str(params.get("text", ""))
         parse_mode = params.get("parse_mode")
-        markup = _json(params.get("reply_markup"))
+        markup = json_param(params.get("reply_markup"))
         visible = self._check_text(text, parse_mode)
         self._check_markup(markup)
-        old_visible = _visible(stored.text, stored.parse_mode)
+        old_visible = visible_text(stored.text, stored.parse_mode)
         if visible == old_visible and markup == stored.reply_markup:
             raise ApiError(
                 400,
@@ -481,11 +398,11 @@ class FakeTelegram:
         if "document" not in files:
             raise ApiError(400, "Bad Request: there is no document in the request")
         caption = str(params.get("caption", ""))
-        if caption and utf16_len(_visible(caption, params.get("parse_mode"))) > 1024:
+        if caption and utf16_len(visible_text(caption, params.get("parse_mode"))) > 1024:
             raise ApiError(400, "Bad Request: message caption is too long")
         message_id = self._new_message_id(chat_id)
         stored = StoredMessage(chat_id, message_id, caption, params.get("parse_mode"),
-                               _json(params.get("reply_markup")), from_bot=True)
+                               json_param(params.get("reply_markup")), from_bot=True)
         stored.document = files["document"]
         self.messages[(chat_id, message_id)] = stored
         chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
@@ -536,7 +453,7 @@ class FakeTelegram:
                                    "username": BOT_USERNAME}
             else:
                 message["from"] = {"id": 1001, "is_bot": False, "first_name": "Lan"}
-            visible = _visible(stored.text, stored.parse_mode)
+            visible = visible_text(stored.text, stored.parse_mode)
             if visible:
                 message["caption" if stored.document else "text"] = visible
             if stored.reply_markup:
@@ -545,7 +462,7 @@ class FakeTelegram:
 
     @staticmethod
     def _check_text(text: str, parse_mode: Any) -> str:
-        visible = _visible(text, parse_mode)
+        visible = visible_text(text, parse_mode)
         if not visible.strip():
             raise ApiError(400, "Bad Request: message text is empty")
         if utf16_len(visible) > MAX_TEXT:
@@ -563,35 +480,6 @@ class FakeTelegram:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
                 if not button.get("text"):
                     raise ApiError(400, "Bad Request: BUTTON_TEXT_EMPTY")
-
-
-def _visible(text: str, parse_mode: Any) -> str:
-    if parse_mode == "HTML":
-        return parse_html(text)
-    if parse_mode == "MarkdownV2":
-        return parse_markdown_v2(text)
-    if parse_mode not in (None, "", "Markdown"):
-        raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode}")
-    return text
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in "[{":
-        return json.loads(value)
-    return value
-
-
-def _entities(text: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    command = COMMAND_RE.match(text)
-    if command:
-        found.append({"type": "bot_command", "offset": 0, "length": utf16_len(command.group())})
-    for match in MENTION_RE.finditer(text):
-        if command and match.start() < command.end():
-            continue
-        found.append({"type": "mention", "offset": utf16_len(text[: match.start()]),
-                      "length": utf16_len(match.group())})
-    return found
 
 
 class _Handler(BaseHTTPRequestHandler):
