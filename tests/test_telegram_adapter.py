@@ -54,8 +54,11 @@ async def _start(
 ):
     fake, base, file_base = served
     settings = make_settings(
-        tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=base,
-        TELEGRAM_API_BASE_FILE_URL=file_base, **env,
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=base,
+        TELEGRAM_API_BASE_FILE_URL=file_base,
+        **env,
     )
     hearth = await build(settings)
     stop = asyncio.Event()
@@ -72,7 +75,9 @@ async def _stop(running: Running, stop: asyncio.Event, task: asyncio.Task[None])
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str]) -> AsyncIterator[Running]:
+async def bot(
+    tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str]
+) -> AsyncIterator[Running]:
     running, stop, task = await _start(tmp_path, telegram_api, TELEGRAM_RATE_LIMIT="off")
     await running.fake.until(lambda: bool(running.fake.sent("getUpdates")) or task.done())
     if task.done():
@@ -149,8 +154,10 @@ async def test_chat_admins_come_from_get_chat_administrators(bot: Running) -> No
     assert "quản trị" not in texts[2] and "admin" not in texts[2].lower()
     assert len(fake.sent("getChatAdministrators")) == 1  # cached
     roles = await bot.rows("SELECT user_id, role FROM members ORDER BY user_id")
-    assert roles == [{"user_id": str(ADMIN), "role": "admin"},
-                     {"user_id": str(MEMBER), "role": "member"}]
+    assert roles == [
+        {"user_id": str(ADMIN), "role": "admin"},
+        {"user_id": str(MEMBER), "role": "member"},
+    ]
 
 
 async def test_button_press_reply_and_reaction_are_returns(bot: Running) -> None:
@@ -186,8 +193,10 @@ async def test_commands_are_announced_per_scope_and_language(bot: Running) -> No
     await bot.fake.until(lambda: len(bot.fake.commands) >= 6)
     commands = bot.fake.commands
     assert {k for k in commands} >= {
-        ("all_private_chats", "vi"), ("all_private_chats", ""),
-        ("all_group_chats", "vi"), ("all_group_chats", ""),
+        ("all_private_chats", "vi"),
+        ("all_private_chats", ""),
+        ("all_group_chats", "vi"),
+        ("all_group_chats", ""),
     }
     vi = {c["command"]: c["description"] for c in commands[("all_private_chats", "vi")]}
     en = {c["command"]: c["description"] for c in commands[("all_private_chats", "")]}
@@ -206,7 +215,8 @@ async def test_messages_of_one_chat_keep_their_order_while_chats_run_at_once(
     for chat in (601, 602, 603):
         rows = await bot.rows(
             "SELECT m.text FROM messages m JOIN families f ON f.id = m.family_id "
-            "WHERE f.chat_id = ? AND m.role = 'user' ORDER BY m.id", str(chat),
+            "WHERE f.chat_id = ? AND m.role = 'user' ORDER BY m.id",
+            str(chat),
         )
         assert [r["text"] for r in rows] == [f"/remember điều số {i:02d}" for i in range(15)]
 
@@ -231,21 +241,32 @@ async def test_webhook_mode_checks_the_secret(
 ) -> None:
     port = unused_tcp_port
     running, stop, task = await _start(
-        tmp_path, telegram_api, TELEGRAM_RATE_LIMIT="off",
+        tmp_path,
+        telegram_api,
+        TELEGRAM_RATE_LIMIT="off",
         TELEGRAM_WEBHOOK_URL=f"https://hearth.example/tg/{port}",
-        TELEGRAM_WEBHOOK_SECRET="s3cret-token", TELEGRAM_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+        TELEGRAM_WEBHOOK_SECRET="s3cret-token",
+        TELEGRAM_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
     )
     fake = running.fake
     try:
         await fake.until(lambda: bool(fake.webhook.get("url")) or task.done())
         assert fake.webhook["secret_token"] == "s3cret-token"
-        update = {"update_id": 1, "message": {
-            "message_id": 1, "date": 0, "chat": {"id": 505, "type": "private", "first_name": "A"},
-            "from": {"id": 505, "is_bot": False, "first_name": "A"}, "text": "/help"}}
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 505, "type": "private", "first_name": "A"},
+                "from": {"id": 505, "is_bot": False, "first_name": "A"},
+                "text": "/help",
+            },
+        }
 
         def post(secret: str) -> int:
             request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/tg/{port}", json.dumps(update).encode(),
+                f"http://127.0.0.1:{port}/tg/{port}",
+                json.dumps(update).encode(),
                 {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
             )
             try:
@@ -284,8 +305,11 @@ async def test_stop_finishes_quick_answers_and_leaves_slow_ones_for_the_next_sta
     await _stop(running, stop, task)  # grace 1 s: the 0.5 s answer lands, the 30 s one not
     assert "câu hỏi nhanh" in fake.bot_messages(801)[-1].text
     assert len(fake.bot_messages(802)) == 1  # only the greeting
-    status = sqlite3.connect(tmp_path / "hearth.db").execute(
-        "SELECT text, status FROM messages WHERE role = 'user' ORDER BY id").fetchall()
+    status = (
+        sqlite3.connect(tmp_path / "hearth.db")
+        .execute("SELECT text, status FROM messages WHERE role = 'user' ORDER BY id")
+        .fetchall()
+    )
     assert sorted(status) == [("câu hỏi chậm", "pending"), ("câu hỏi nhanh", "answered")]
 
     running, stop, task = await _start(tmp_path, telegram_api, **env)
@@ -319,12 +343,24 @@ async def test_a_slow_answer_in_one_family_never_blocks_another(
 async def test_anonymous_group_admins_are_admins(bot: Running) -> None:
     group = {"id": GROUP, "type": "supergroup", "title": "Nhà mình"}
     text = f"/forget@{BOT_USERNAME} all"
-    bot.fake.push_update({"message": {
-        "message_id": 900, "date": 0, "chat": group, "sender_chat": group, "text": text,
-        "from": {"id": 1087968824, "is_bot": True, "first_name": "Group",
-                 "username": "GroupAnonymousBot"},
-        "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
-    }})
+    bot.fake.push_update(
+        {
+            "message": {
+                "message_id": 900,
+                "date": 0,
+                "chat": group,
+                "sender_chat": group,
+                "text": text,
+                "from": {
+                    "id": 1087968824,
+                    "is_bot": True,
+                    "first_name": "Group",
+                    "username": "GroupAnonymousBot",
+                },
+                "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
+            }
+        }
+    )
     texts = await bot.bot_texts(GROUP, 2)
     assert "quản trị" not in texts[-1] and "admin" not in texts[-1].lower()
     assert not bot.fake.sent("getChatAdministrators")

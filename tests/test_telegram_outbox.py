@@ -17,8 +17,11 @@ from bot.platforms.telegram_render import keyboard, to_html
 from tests.servers.telegram_api import TOKEN, FakeTelegram, parse_html, utf16_len
 
 CHAT = 4242
-BUTTONS = (Button("👍", "fb:up:7", "/hay_7"), Button("👎", "fb:down:7", "/chuahay_7"),
-           Button("📌", "fb:save:7", "/luu_7"))
+BUTTONS = (
+    Button("👍", "fb:up:7", "/hay_7"),
+    Button("👎", "fb:down:7", "/chuahay_7"),
+    Button("📌", "fb:save:7", "/luu_7"),
+)
 
 
 @pytest.fixture
@@ -37,12 +40,13 @@ def fake(telegram_api: tuple[FakeTelegram, str, str]) -> FakeTelegram:
 
 
 def outbox(bot: Bot, pacing: Pacing | None = None, chat: int = CHAT) -> TelegramOutbox:
-    return TelegramOutbox(bot, str(chat), clocks=ChatClocks(pacing or Pacing.off()),
-                          is_group=chat < 0)
+    return TelegramOutbox(
+        bot, str(chat), clocks=ChatClocks(pacing or Pacing.off()), is_group=chat < 0
+    )
 
 
 def long_answer(chars: int = 6000) -> str:
-    paragraph = ("Cá kho tộ cần lửa nhỏ & kiên nhẫn <đừng vội>; nước màu thắng vừa tới. " * 6)
+    paragraph = "Cá kho tộ cần lửa nhỏ & kiên nhẫn <đừng vội>; nước màu thắng vừa tới. " * 6
     text = ""
     while len(text) < chars:
         text += paragraph.strip() + "\n\n"
@@ -127,8 +131,9 @@ async def test_server_errors_are_retried_a_bounded_number_of_times(
 
 async def test_html_rejected_falls_back_to_plain_text(bot: Bot, fake: FakeTelegram) -> None:
     fake.fail_next(
-        "sendMessage", code=400,
-        description="Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 3",
+        "sendMessage",
+        code=400,
+        description='Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 3',
     )
     await outbox(bot).send(Reply("a **b** <x>", BUTTONS))
     [message] = fake.bot_messages(CHAT)
@@ -169,8 +174,10 @@ async def test_group_answers_are_paced(bot: Bot, fake: FakeTelegram) -> None:
 
 def test_html_escapes_user_text_and_renders_simple_markers() -> None:
     html = to_html("# Cá kho\n**Bước 1**: 2 < 3 & `nước màu` <b>not a tag</b>")
-    assert html == ("<b>Cá kho</b>\n<b>Bước 1</b>: 2 &lt; 3 &amp; <code>nước màu</code> "
-                    "&lt;b&gt;not a tag&lt;/b&gt;")
+    assert html == (
+        "<b>Cá kho</b>\n<b>Bước 1</b>: 2 &lt; 3 &amp; <code>nước màu</code> "
+        "&lt;b&gt;not a tag&lt;/b&gt;"
+    )
     assert parse_html(html)  # Telegram would accept it
 
 

@@ -58,8 +58,12 @@ class BotProcess:
 
     def hearth(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot", *args], env=self.env, cwd=self.db.parent,
-            capture_output=True, text=True, timeout=60,
+            [sys.executable, "-m", "bot", *args],
+            env=self.env,
+            cwd=self.db.parent,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
 
 
@@ -86,13 +90,15 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
         log = tmp_path / "hearth.log"
         with log.open("wb") as sink:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path,
-                stdout=sink, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "bot", "run"],
+                env=env,
+                cwd=tmp_path,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
             )
             running = BotProcess(fake, model, proc, tmp_path / "hearth.db", env, log)
             try:
-                fake.wait_for(lambda: bool(fake.sent("getUpdates")) or proc.poll() is not None,
-                              30)
+                fake.wait_for(lambda: bool(fake.sent("getUpdates")) or proc.poll() is not None, 30)
                 assert proc.poll() is None, log.read_text()
                 yield running
             finally:
@@ -121,8 +127,11 @@ def test_private_chat_asks_about_ca_kho(bot: BotProcess) -> None:
     assert any("Làm cá kho thế nào?" in q for q in asked)
     assert bot.fake.sent("sendChatAction", 701)
     last = bot.fake.bot_messages(701)[-1]
-    assert [b["callback_data"].split(":")[1] for b in last.reply_markup["inline_keyboard"][0]] \
-        == ["up", "down", "save"]
+    assert [b["callback_data"].split(":")[1] for b in last.reply_markup["inline_keyboard"][0]] == [
+        "up",
+        "down",
+        "save",
+    ]
 
 
 def test_group_ignores_unmentioned_and_answers_a_mention(bot: BotProcess) -> None:
@@ -190,8 +199,7 @@ def test_a_429_on_edit_message_text_is_waited_out(bot: BotProcess) -> None:
     bot.model.script(reply(long_text))
     bot.fake.fail_next("editMessageText", code=429, retry_after=2, times=1)
     bot.fake.push_message(704, "Trả lời dài giúp mình")
-    bot.fake.wait_for(lambda: any(
-        "từ249" in m.text for m in bot.fake.bot_messages(704)), 30)
+    bot.fake.wait_for(lambda: any("từ249" in m.text for m in bot.fake.bot_messages(704)), 30)
     edits = bot.fake.sent("editMessageText", 704)
     assert len(edits) >= 2, "the answer was streamed by editing a preview"
     # The first edit met flood control (retry_after=2); later edits waited it out.
@@ -201,8 +209,10 @@ def test_a_429_on_edit_message_text_is_waited_out(bot: BotProcess) -> None:
 
 
 def test_kb_import_document(bot: BotProcess) -> None:
-    data = ("title,body,tags\nThịt kho trứng,Kho thịt ba chỉ với nước dừa và trứng vịt,tết\n"
-            "Canh chua cá lóc,Nấu với me và bạc hà,canh\n").encode()
+    data = (
+        "title,body,tags\nThịt kho trứng,Kho thịt ba chỉ với nước dừa và trứng vịt,tết\n"
+        "Canh chua cá lóc,Nấu với me và bạc hà,canh\n"
+    ).encode()
     bot.fake.push_message(705, "/kb import", document=("mon-an.csv", data, "text/csv"))
     texts = bot.texts(705, 2)
     assert "2" in texts[-1]

@@ -20,14 +20,22 @@ USER = {"id": 7, "is_bot": False, "first_name": "Mai", "last_name": "Lê", "lang
 
 
 def message(text: str, chat: dict[str, Any] = GROUP, **extra: Any) -> Message:
-    payload = {"message_id": 5, "date": 0, "chat": chat, "from": USER, "text": text,
-               "entities": entities_of(text), **extra}
+    payload = {
+        "message_id": 5,
+        "date": 0,
+        "chat": chat,
+        "from": USER,
+        "text": text,
+        "entities": entities_of(text),
+        **extra,
+    }
     return Message.de_json(payload, Bot(TOKEN))
 
 
 def incoming(msg: Message) -> Any:
-    return to_incoming(msg, bot_id=BOT_ID, bot_username=BOT_USERNAME, is_chat_admin=False,
-                       attachment=None)
+    return to_incoming(
+        msg, bot_id=BOT_ID, bot_username=BOT_USERNAME, is_chat_admin=False, attachment=None
+    )
 
 
 @pytest.mark.parametrize(
@@ -52,12 +60,25 @@ def test_group_messages_are_addressed_only_when_meant_for_us(
 
 def test_text_mention_of_the_bot_and_replies_to_the_bot_are_addressed() -> None:
     text = "Hearth ơi cá kho?"
-    mention = message(text, entities=[{"type": "text_mention", "offset": 0, "length": 6,
-                                       "user": {"id": BOT_ID, "is_bot": True,
-                                                "first_name": "Hearth"}}])
+    mention = message(
+        text,
+        entities=[
+            {
+                "type": "text_mention",
+                "offset": 0,
+                "length": 6,
+                "user": {"id": BOT_ID, "is_bot": True, "first_name": "Hearth"},
+            }
+        ],
+    )
     assert incoming(mention).addressed
-    bot_message = {"message_id": 3, "date": 0, "chat": GROUP,
-                   "from": {"id": BOT_ID, "is_bot": True, "first_name": "Hearth"}, "text": "x"}
+    bot_message = {
+        "message_id": 3,
+        "date": 0,
+        "chat": GROUP,
+        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Hearth"},
+        "text": "x",
+    }
     reply = incoming(message("ngon quá", reply_to_message=bot_message))
     assert reply.addressed and reply.reply_to_message_id == "3"
     other = dict(bot_message, **{"from": USER})
@@ -77,11 +98,16 @@ def test_emoji_before_a_mention_does_not_shift_the_entity() -> None:
 
 
 @pytest.fixture
-async def adapter(tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str]
-                  ) -> AsyncIterator[TelegramAdapter]:
+async def adapter(
+    tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str]
+) -> AsyncIterator[TelegramAdapter]:
     _, base, file_base = telegram_api
-    settings = make_settings(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=base,
-                             TELEGRAM_API_BASE_FILE_URL=file_base)
+    settings = make_settings(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=base,
+        TELEGRAM_API_BASE_FILE_URL=file_base,
+    )
     live = TelegramAdapter(pipeline=None, settings=settings)
     await live.application.initialize()
     try:
@@ -104,8 +130,9 @@ async def test_documents_are_fetched_through_get_file_only_when_asked(
     assert attachment.file_name == "kb.csv" and attachment.size == len(data)
     assert not fake.sent("getFile")
     assert await attachment.fetch() == data
-    inc = to_incoming(msg, bot_id=BOT_ID, bot_username=BOT_USERNAME, is_chat_admin=True,
-                      attachment=attachment)
+    inc = to_incoming(
+        msg, bot_id=BOT_ID, bot_username=BOT_USERNAME, is_chat_admin=True, attachment=attachment
+    )
     assert inc.text == "/kb import" and inc.addressed and inc.attachment is attachment
 
 
@@ -136,8 +163,9 @@ def test_command_menus_per_scope_and_language() -> None:
 
     commands = [
         Command("remember", handler, "member", "ghi nhớ", "remember"),
-        Command("deletefamily", handler, "admin", "xoá gia đình", "delete the family",
-                private_only=True),
+        Command(
+            "deletefamily", handler, "admin", "xoá gia đình", "delete the family", private_only=True
+        ),
         Command("hay_", handler, "member", "", "", hidden=True),
         Command("Bad-Name", handler, "member", "x", "x"),
     ]
@@ -145,15 +173,20 @@ def test_command_menus_per_scope_and_language() -> None:
     assert menus[("private", "vi")] == [("remember", "ghi nhớ"), ("deletefamily", "xoá gia đình")]
     assert menus[("private", None)][1] == ("deletefamily", "delete the family")
     assert menus[("group", None)] == [("remember", "remember")]
-    assert set(menus) == {(w, lang) for w in ("private", "group", "default")
-                          for lang in ("vi", None)}
+    assert set(menus) == {
+        (w, lang) for w in ("private", "group", "default") for lang in ("vi", None)
+    }
     fallback = command_menus([])
     assert [name for name, _ in fallback[("group", "vi")]] == ["start", "help"]
 
 
 def test_anonymous_admins_speak_as_the_group() -> None:
-    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group",
-                 "username": "GroupAnonymousBot"}
+    anonymous = {
+        "id": 1087968824,
+        "is_bot": True,
+        "first_name": "Group",
+        "username": "GroupAnonymousBot",
+    }
     msg = message(f"@{BOT_USERNAME} chào", **{"from": anonymous, "sender_chat": GROUP})
     inc = incoming(msg)
     assert inc.addressed and inc.user_id == "-1001" and inc.user_name == "Nhà"

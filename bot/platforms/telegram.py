@@ -12,9 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
-import time
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
@@ -26,13 +24,11 @@ from telegram import (
     BotCommandScopeDefault,
     Update,
 )
-from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    BaseUpdateProcessor,
     CallbackContext,
     CallbackQueryHandler,
     MessageHandler,
@@ -52,98 +48,13 @@ from bot.platforms.telegram_render import (
     command_menus,
     to_incoming,
 )
+from bot.platforms.telegram_updates import AdminCache, ChatOrderedProcessor, ChatTurn, current_turn
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MESSAGE_REACTION]
-ADMIN_CACHE_S = 300.0
-MAX_CONCURRENT_UPDATES = 1024
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what the cloud Bot API lets a bot download
 SHUTDOWN_GRACE_S = 10.0
-
-_turn: ContextVar[ChatTurn | None] = ContextVar("telegram_chat_turn", default=None)
-
-
-class ChatTurn:
-    """A message's place in its chat's queue; resolved once it has entered the pipeline."""
-
-    def __init__(self, previous: ChatTurn | None) -> None:
-        self.previous = previous
-        self.entered = asyncio.Event()
-
-    async def wait(self) -> None:
-        if self.previous is not None:
-            await self.previous.entered.wait()
-            self.previous = None
-
-
-class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; messages of one chat keep their order.
-
-    A turn is taken the moment PTB hands the update over (arrival order); the handler
-    waits for the previous message of the chat to have entered the pipeline before it
-    calls the pipeline itself. The pipeline's per-chat lock does the rest.
-    """
-
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates)
-        self._tails: dict[int, ChatTurn] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        turn = None
-        chat_id = 0
-        if isinstance(update, Update) and update.message is not None:
-            chat_id = update.message.chat.id
-            turn = ChatTurn(self._tails.get(chat_id))
-            self._tails[chat_id] = turn
-        token = _turn.set(turn)
-        try:
-            await coroutine
-        finally:
-            _turn.reset(token)
-            if turn is not None:
-                turn.entered.set()
-                if self._tails.get(chat_id) is turn:
-                    del self._tails[chat_id]
-
-    async def initialize(self) -> None:
-        """Nothing to allocate."""
-
-    async def shutdown(self) -> None:
-        """Nothing to free."""
-
-
-class AdminCache:
-    """Who administers a group, from getChatAdministrators, remembered for five minutes."""
-
-    def __init__(self, ttl_s: float = ADMIN_CACHE_S) -> None:
-        self.ttl_s = ttl_s
-        self._known: dict[int, tuple[float, frozenset[int]]] = {}
-        self._pending: dict[int, asyncio.Future[frozenset[int]]] = {}
-
-    async def is_admin(self, app: Application, chat_id: int, user_id: int) -> bool:
-        """True for the group's owner and administrators; False when Telegram cannot say."""
-        known = self._known.get(chat_id)
-        if known is not None and time.monotonic() - known[0] < self.ttl_s:
-            return user_id in known[1]
-        pending = self._pending.get(chat_id)
-        if pending is None:
-            pending = asyncio.get_running_loop().create_future()
-            self._pending[chat_id] = pending
-            try:
-                members = await app.bot.get_chat_administrators(chat_id)
-                ids = frozenset(
-                    m.user.id for m in members
-                    if m.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
-                )
-                self._known[chat_id] = (time.monotonic(), ids)
-                pending.set_result(ids)
-            except TelegramError as exc:
-                log.warning("chat %s: getChatAdministrators failed: %s", chat_id, exc)
-                pending.set_result(known[1] if known else frozenset())
-            finally:
-                del self._pending[chat_id]
-        return user_id in await asyncio.shield(pending)
 
 
 class TelegramAdapter:
@@ -159,16 +70,25 @@ class TelegramAdapter:
         app = self.application
         app.add_handler(CallbackQueryHandler(self.on_callback))
         app.add_handler(MessageReactionHandler(self.on_reaction))
-        app.add_handler(MessageHandler(
-            (filters.TEXT | filters.CAPTION | filters.Document.ALL | filters.VOICE
-             | filters.AUDIO) & ~filters.UpdateType.EDITED, self.on_message,
-        ))
+        app.add_handler(
+            MessageHandler(
+                (
+                    filters.TEXT
+                    | filters.CAPTION
+                    | filters.Document.ALL
+                    | filters.VOICE
+                    | filters.AUDIO
+                )
+                & ~filters.UpdateType.EDITED,
+                self.on_message,
+            )
+        )
         app.add_error_handler(self.on_error)
 
     # --- handlers --------------------------------------------------------------------------
     async def on_message(self, update: Update, context: CallbackContext) -> None:
         """A message: describe it, wait for its turn in the chat, hand it to the pipeline."""
-        turn = _turn.get()
+        turn = current_turn()
         try:
             started = await self._enter_pipeline(update, turn)
         finally:
@@ -182,13 +102,17 @@ class TelegramAdapter:
     ) -> tuple[asyncio.Task[Any], TelegramOutbox] | None:
         message = update.message
         if message is None or (
-            message.from_user is not None and message.from_user.is_bot
+            message.from_user is not None
+            and message.from_user.is_bot
             and message.sender_chat is None  # anonymous admins arrive via a bot account
         ):
             return None
         bot = self.application.bot
         incoming = to_incoming(
-            message, bot_id=bot.id, bot_username=bot.username, is_chat_admin=False,
+            message,
+            bot_id=bot.id,
+            bot_username=bot.username,
+            is_chat_admin=False,
             attachment=attachment_of(message, self._fetcher),
         )
         user = message.from_user
@@ -196,13 +120,18 @@ class TelegramAdapter:
             message.sender_chat.id == message.chat.id  # an admin posting as the group
         )
         if anonymous_admin or (
-            incoming.chat_kind == "group" and incoming.addressed and user is not None
+            incoming.chat_kind == "group"
+            and incoming.addressed
+            and user is not None
             and await self.admins.is_admin(self.application, message.chat.id, user.id)
         ):
             incoming = replace(incoming, is_chat_admin=True)
         outbox = TelegramOutbox(
-            bot, incoming.chat_id, clocks=self.clocks,
-            is_group=incoming.chat_kind == "group", thread_id=incoming.thread_id,
+            bot,
+            incoming.chat_id,
+            clocks=self.clocks,
+            is_group=incoming.chat_kind == "group",
+            thread_id=incoming.thread_id,
             reply_to=incoming.message_id if incoming.chat_kind == "group" else None,
         )
         if turn is not None:
@@ -262,7 +191,10 @@ class TelegramAdapter:
             emoji = getattr(item, "emoji", None)
             if emoji and emoji not in old:
                 await self.pipeline.handle_reaction(
-                    PLATFORM, str(reaction.chat.id), str(user.id), str(reaction.message_id),
+                    PLATFORM,
+                    str(reaction.chat.id),
+                    str(user.id),
+                    str(reaction.message_id),
                     emoji,
                 )
 
@@ -285,23 +217,23 @@ class TelegramAdapter:
     def outbox_for(self, chat_id: str) -> TelegramOutbox:
         """An outbox for a chat without a fresh message (answers resumed after a restart)."""
         is_group = chat_id.startswith("-")
-        return TelegramOutbox(self.application.bot, chat_id, clocks=self.clocks,
-                              is_group=is_group)
+        return TelegramOutbox(self.application.bot, chat_id, clocks=self.clocks, is_group=is_group)
 
     # --- lifecycle -------------------------------------------------------------------------
     async def register_commands(self) -> None:
         """setMyCommands in Vietnamese and English, for private chats and for groups."""
         registry = getattr(self.pipeline, "registry", None)
         menus = command_menus(getattr(registry, "commands", []))
-        scopes = {"private": BotCommandScopeAllPrivateChats(),
-                  "group": BotCommandScopeAllGroupChats(), "default": BotCommandScopeDefault()}
+        scopes = {
+            "private": BotCommandScopeAllPrivateChats(),
+            "group": BotCommandScopeAllGroupChats(),
+            "default": BotCommandScopeDefault(),
+        }
         for (where, lang), items in menus.items():
             scope = scopes[where]
             listed = [BotCommand(name, description) for name, description in items]
             try:
-                await self.application.bot.set_my_commands(
-                    listed, scope=scope, language_code=lang
-                )
+                await self.application.bot.set_my_commands(listed, scope=scope, language_code=lang)
             except TelegramError as exc:
                 log.warning("setMyCommands (%s, %s) failed: %s", scope.type, lang, exc)
 
@@ -329,10 +261,20 @@ def build_application(settings: Settings) -> Application:
         .token(settings.telegram_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
-        .request(HTTPXRequest(connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0,
-                              write_timeout=15.0, connect_timeout=10.0))
-        .get_updates_request(HTTPXRequest(connection_pool_size=64, pool_timeout=10.0,
-                                          read_timeout=15.0, connect_timeout=10.0))
+        .request(
+            HTTPXRequest(
+                connection_pool_size=64,
+                pool_timeout=10.0,
+                read_timeout=15.0,
+                write_timeout=15.0,
+                connect_timeout=10.0,
+            )
+        )
+        .get_updates_request(
+            HTTPXRequest(
+                connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0, connect_timeout=10.0
+            )
+        )
         .concurrent_updates(ChatOrderedProcessor())
     )
     if settings.telegram_rate_limit:
@@ -358,7 +300,10 @@ def _quiet_handled_flood_errors() -> None:
 
 
 async def run_telegram(
-    app: Any, settings: Settings, stop_event: asyncio.Event, *,
+    app: Any,
+    settings: Settings,
+    stop_event: asyncio.Event,
+    *,
     grace_s: float = SHUTDOWN_GRACE_S,
 ) -> None:
     """Run the bot until stop_event is set, inside the caller's event loop.
@@ -389,8 +334,11 @@ async def run_telegram(
                 secret_token=settings.telegram_webhook_secret,
                 allowed_updates=ALLOWED_UPDATES,
             )
-            log.info("telegram: @%s listening for webhooks on %s", application.bot.username,
-                     settings.telegram_webhook_listen)
+            log.info(
+                "telegram: @%s listening for webhooks on %s",
+                application.bot.username,
+                settings.telegram_webhook_listen,
+            )
         else:
             await updater.start_polling(timeout=10, allowed_updates=ALLOWED_UPDATES)
             log.info("telegram: @%s polling for updates", application.bot.username)
@@ -399,9 +347,7 @@ async def run_telegram(
         await _stop(adapter, resume, grace_s)
 
 
-async def _stop(
-    adapter: TelegramAdapter, resume: asyncio.Task[Any] | None, grace_s: float
-) -> None:
+async def _stop(adapter: TelegramAdapter, resume: asyncio.Task[Any] | None, grace_s: float) -> None:
     """Stop fetching, let answers in flight finish (bounded), then close the Application."""
     application = adapter.application
     if application.updater is not None and application.updater.running:

@@ -152,7 +152,9 @@ class TelegramOutbox:
                 if self._preview_id is None:
                     self._stop_typing()
                     message = await self.bot.send_message(
-                        self.chat_id, shown, message_thread_id=self.thread_id,
+                        self.chat_id,
+                        shown,
+                        message_thread_id=self.thread_id,
                         reply_parameters=self._reply_parameters(),
                     )
                     self._preview_id = message.message_id
@@ -161,8 +163,9 @@ class TelegramOutbox:
                 self._preview_text = shown
             except RetryAfter as exc:
                 clock.blocked_until = time.monotonic() + _seconds(exc)
-                log.info("chat %s: preview paused %ss by flood control", self.chat_id,
-                         _seconds(exc))
+                log.info(
+                    "chat %s: preview paused %ss by flood control", self.chat_id, _seconds(exc)
+                )
             except TelegramError as exc:
                 log.info("chat %s: preview stopped: %s", self.chat_id, exc)
                 self._preview_stopped = True
@@ -194,20 +197,30 @@ class TelegramOutbox:
         return ids
 
     async def _deliver(
-        self, clock: ChatClock, text: str, markup: InlineKeyboardMarkup | None,
+        self,
+        clock: ChatClock,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
         reply_to: str | None,
     ) -> str:
         params = self._reply_parameters(reply_to)
 
         async def html_send() -> Message:
             return await self.bot.send_message(
-                self.chat_id, to_html(text), parse_mode=ParseMode.HTML, reply_markup=markup,
-                message_thread_id=self.thread_id, reply_parameters=params,
+                self.chat_id,
+                to_html(text),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                message_thread_id=self.thread_id,
+                reply_parameters=params,
             )
 
         async def plain_send() -> Message:
             return await self.bot.send_message(
-                self.chat_id, text, reply_markup=markup, message_thread_id=self.thread_id,
+                self.chat_id,
+                text,
+                reply_markup=markup,
+                message_thread_id=self.thread_id,
                 reply_parameters=params,
             )
 
@@ -222,7 +235,10 @@ class TelegramOutbox:
 
         async def html_edit() -> object:
             return await self.bot.edit_message_text(
-                to_html(text), self.chat_id, message_id, parse_mode=ParseMode.HTML,
+                to_html(text),
+                self.chat_id,
+                message_id,
+                parse_mode=ParseMode.HTML,
                 reply_markup=markup,
             )
 
@@ -243,7 +259,9 @@ class TelegramOutbox:
     async def _send_document(self, clock: ChatClock, filename: str, data: bytes) -> str:
         async def upload() -> Message:
             return await self.bot.send_document(
-                self.chat_id, io.BytesIO(data), filename=filename,
+                self.chat_id,
+                io.BytesIO(data),
+                filename=filename,
                 message_thread_id=self.thread_id,
             )
 
@@ -273,8 +291,12 @@ class TelegramOutbox:
             except RetryAfter as exc:
                 seconds = _seconds(exc)
                 clock.blocked_until = time.monotonic() + seconds
-                log.info("chat %s: flood control, waiting %.1fs (attempt %d)", self.chat_id,
-                         seconds, attempt)
+                log.info(
+                    "chat %s: flood control, waiting %.1fs (attempt %d)",
+                    self.chat_id,
+                    seconds,
+                    attempt,
+                )
                 if attempt == SEND_ATTEMPTS:
                     raise
             except BadRequest:

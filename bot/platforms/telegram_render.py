@@ -94,7 +94,7 @@ def read_text(message: Message, bot_id: int, bot_username: str) -> tuple[str, bo
         target = command.group(2)
         if target is None or target.lower() == me:
             addressed = True
-            text = f"/{command.group(1)}{text[command.end():]}"
+            text = f"/{command.group(1)}{text[command.end() :]}"
         entities = ()  # offsets no longer match; commands carry no mention to strip
     for entity in sorted(entities or (), key=lambda e: e.offset, reverse=True):
         if entity.type == MessageEntity.MENTION:
@@ -190,8 +190,9 @@ def command_menus(commands: Iterable[Any]) -> dict[tuple[str, str | None], list[
     refuse are left out; an empty registry still announces /start and /help.
     """
     visible = [c for c in commands if not c.hidden and _COMMAND_NAME.fullmatch(c.name)]
-    rows = [(c.name, c.help_vi or c.help_en, c.help_en or c.help_vi, c.private_only)
-            for c in visible]
+    rows = [
+        (c.name, c.help_vi or c.help_en, c.help_en or c.help_vi, c.private_only) for c in visible
+    ]
     if not rows:
         rows = [(name, vi, en, False) for name, vi, en in FALLBACK_COMMANDS]
     menus: dict[tuple[str, str | None], list[tuple[str, str]]] = {}

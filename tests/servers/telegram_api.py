@@ -39,13 +39,30 @@ TOKEN = "123456:ABCdefGhIJKlmnoPQRstuVWxyz_0123456789"
 BOT_ID = 123456
 BOT_USERNAME = "hearth_test_bot"
 __all__ = [
-    "BOT_ID", "BOT_USERNAME", "TOKEN", "ApiError", "FakeTelegram", "entities_of",
-    "parse_html", "parse_markdown_v2", "running_telegram", "utf16_len",
+    "BOT_ID",
+    "BOT_USERNAME",
+    "TOKEN",
+    "ApiError",
+    "FakeTelegram",
+    "entities_of",
+    "parse_html",
+    "parse_markdown_v2",
+    "running_telegram",
+    "utf16_len",
 ]
 ADMIN_FLAGS = (
-    "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
-    "can_manage_video_chats", "can_restrict_members", "can_promote_members", "can_change_info",
-    "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+    "can_be_edited",
+    "is_anonymous",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
 )
 
 
@@ -135,7 +152,10 @@ class FakeTelegram:
                 chat_id, message_id, text, None, None, from_bot=False
             )
         message: dict[str, Any] = {
-            "message_id": message_id, "date": int(time.time()), "chat": chat, "from": user,
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
         }
         found = entities if entities is not None else entities_of(text)
         key = "text"
@@ -149,14 +169,20 @@ class FakeTelegram:
             name, data, mime = document
             file_id = self.add_file(data, f"documents/{name}")
             message["document"] = {
-                "file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": name,
-                "mime_type": mime, "file_size": len(data),
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_name": name,
+                "mime_type": mime,
+                "file_size": len(data),
             }
         if voice is not None:
             file_id = self.add_file(voice, "voice/file_1.oga")
             message["voice"] = {
-                "file_id": file_id, "file_unique_id": f"u{file_id}", "duration": 2,
-                "mime_type": "audio/ogg", "file_size": len(voice),
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "duration": 2,
+                "mime_type": "audio/ogg",
+                "file_size": len(voice),
             }
         if reply_to is not None:
             message["reply_to_message"] = self._message_json(chat, reply_to)
@@ -167,7 +193,12 @@ class FakeTelegram:
         return message
 
     def push_callback(
-        self, chat_id: int, message_id: int, data: str, *, user_id: int = 1001,
+        self,
+        chat_id: int,
+        message_id: int,
+        data: str,
+        *,
+        user_id: int = 1001,
         first_name: str = "Lan",
     ) -> str:
         """A button press on one of the bot's messages; returns the callback query id."""
@@ -176,13 +207,22 @@ class FakeTelegram:
             query_id = f"cq{self.next_update_id}"
             self.callbacks[query_id] = False
             message = self._message_json(chat, message_id)
-        self.push_update({
-            "callback_query": {
-                "id": query_id, "chat_instance": str(chat_id), "data": data, "message": message,
-                "from": {"id": user_id, "is_bot": False, "first_name": first_name,
-                         "language_code": "vi"},
+        self.push_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "chat_instance": str(chat_id),
+                    "data": data,
+                    "message": message,
+                    "from": {
+                        "id": user_id,
+                        "is_bot": False,
+                        "first_name": first_name,
+                        "language_code": "vi",
+                    },
+                }
             }
-        })
+        )
         return query_id
 
     def push_reaction(self, chat_id: int, message_id: int, emoji: str, *, user_id: int = 1001):
@@ -190,13 +230,18 @@ class FakeTelegram:
         chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
         if chat_id < 0:
             chat["title"] = "Nhà mình"
-        return self.push_update({
-            "message_reaction": {
-                "chat": chat, "message_id": message_id, "date": int(time.time()),
-                "user": {"id": user_id, "is_bot": False, "first_name": "Lan"},
-                "old_reaction": [], "new_reaction": [{"type": "emoji", "emoji": emoji}],
+        return self.push_update(
+            {
+                "message_reaction": {
+                    "chat": chat,
+                    "message_id": message_id,
+                    "date": int(time.time()),
+                    "user": {"id": user_id, "is_bot": False, "first_name": "Lan"},
+                    "old_reaction": [],
+                    "new_reaction": [{"type": "emoji", "emoji": emoji}],
+                }
             }
-        })
+        )
 
     def add_file(self, data: bytes, file_path: str) -> str:
         """Store a file the bot may fetch with getFile + download."""
@@ -211,7 +256,11 @@ class FakeTelegram:
             self.admins[chat_id] = list(user_ids)
 
     def fail_next(
-        self, method: str, code: int = 429, retry_after: int | None = 1, times: int = 1,
+        self,
+        method: str,
+        code: int = 429,
+        retry_after: int | None = 1,
+        times: int = 1,
         description: str = "",
     ) -> None:
         """The next `times` calls of `method` fail (429 RetryAfter, a 5xx, or a given 400)."""
@@ -230,7 +279,8 @@ class FakeTelegram:
         """Calls the bot made, optionally for one method and one chat."""
         with self.lock:
             return [
-                c for c in self.calls
+                c
+                for c in self.calls
                 if (method is None or c.method == method)
                 and (chat_id is None or str(c.params.get("chat_id")) == str(chat_id))
             ]
@@ -268,7 +318,8 @@ class FakeTelegram:
                     raise ApiError(code, description)
                 if code == 429:
                     raise ApiError(
-                        429, f"Too Many Requests: retry after {retry_after}",
+                        429,
+                        f"Too Many Requests: retry after {retry_after}",
                         {"retry_after": retry_after},
                     )
                 raise ApiError(code, "Internal Server Error")
@@ -298,9 +349,15 @@ class FakeTelegram:
                 self.lock.wait(left)
 
     def _api_getMe(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        return {"id": BOT_ID, "is_bot": True, "first_name": "Hearth", "username": BOT_USERNAME,
-                "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False}
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Hearth",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     def _api_deleteWebhook(self, params: dict[str, Any], files: Any) -> bool:
         self.webhook = {"url": ""}
@@ -316,8 +373,11 @@ class FakeTelegram:
         return True
 
     def _api_getWebhookInfo(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
-                "pending_update_count": 0}
+        return {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": 0,
+        }
 
     def _api_setMyCommands(self, params: dict[str, Any], files: Any) -> bool:
         commands = json_param(params.get("commands"))
@@ -343,8 +403,13 @@ class FakeTelegram:
                 result.append({"status": "creator", "user": user, "is_anonymous": False})
             else:
                 flags = ADMIN_FLAGS
-                result.append({"status": "administrator", "user": user,
-                               **{f: f == "can_manage_chat" for f in flags}})
+                result.append(
+                    {
+                        "status": "administrator",
+                        "user": user,
+                        **{f: f == "can_manage_chat" for f in flags},
+                    }
+                )
         return result
 
     def _api_sendChatAction(self, params: dict[str, Any], files: Any) -> bool:
@@ -401,8 +466,14 @@ class FakeTelegram:
         if caption and utf16_len(visible_text(caption, params.get("parse_mode"))) > 1024:
             raise ApiError(400, "Bad Request: message caption is too long")
         message_id = self._new_message_id(chat_id)
-        stored = StoredMessage(chat_id, message_id, caption, params.get("parse_mode"),
-                               json_param(params.get("reply_markup")), from_bot=True)
+        stored = StoredMessage(
+            chat_id,
+            message_id,
+            caption,
+            params.get("parse_mode"),
+            json_param(params.get("reply_markup")),
+            from_bot=True,
+        )
         stored.document = files["document"]
         self.messages[(chat_id, message_id)] = stored
         chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
@@ -427,8 +498,12 @@ class FakeTelegram:
         path, data = self.files[file_id]
         if len(data) > 20 * 1024 * 1024:
             raise ApiError(400, "Bad Request: file is too big")
-        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data),
-                "file_path": path}
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(data),
+            "file_path": path,
+        }
 
     # --- helpers ---------------------------------------------------------------------------
     def file_bytes(self, file_path: str) -> bytes | None:
@@ -445,12 +520,15 @@ class FakeTelegram:
 
     def _message_json(self, chat: dict[str, Any], message_id: int) -> dict[str, Any]:
         stored = self.messages.get((chat["id"], message_id))
-        message: dict[str, Any] = {"message_id": message_id, "date": int(time.time()),
-                                   "chat": chat}
+        message: dict[str, Any] = {"message_id": message_id, "date": int(time.time()), "chat": chat}
         if stored is not None:
             if stored.from_bot:
-                message["from"] = {"id": BOT_ID, "is_bot": True, "first_name": "Hearth",
-                                   "username": BOT_USERNAME}
+                message["from"] = {
+                    "id": BOT_ID,
+                    "is_bot": True,
+                    "first_name": "Hearth",
+                    "username": BOT_USERNAME,
+                }
             else:
                 message["from"] = {"id": 1001, "is_bot": False, "first_name": "Lan"}
             visible = visible_text(stored.text, stored.parse_mode)
@@ -502,7 +580,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         file_prefix = f"/file/bot{fake.token}/"
         if path.startswith(file_prefix):
-            data = fake.file_bytes(path[len(file_prefix):])
+            data = fake.file_bytes(path[len(file_prefix) :])
             if data is None:
                 self._send(404, b"Not Found", "text/plain")
             else:
@@ -520,8 +598,11 @@ class _Handler(BaseHTTPRequestHandler):
             params.update(dict(parse_qsl(urlparse(self.path).query)))
             result = fake.handle(match.group(2), params, files)
         except ApiError as exc:
-            payload: dict[str, Any] = {"ok": False, "error_code": exc.code,
-                                       "description": exc.description}
+            payload: dict[str, Any] = {
+                "ok": False,
+                "error_code": exc.code,
+                "description": exc.description,
+            }
             if exc.parameters:
                 payload["parameters"] = exc.parameters
             self._json(exc.code, payload)
@@ -585,8 +666,12 @@ def running_telegram(token: str = TOKEN) -> Iterator[tuple[FakeTelegram, str, st
     """Start the fake Bot API; yields (fake, base_url, base_file_url) for TELEGRAM_API_*."""
     fake = FakeTelegram(token)
     server = _Server(fake)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True, name="fake-telegram")
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        daemon=True,
+        name="fake-telegram",
+    )
     thread.start()
     host, port = server.server_address[:2]
     try:

@@ -11,8 +11,22 @@ from typing import Any
 
 MAX_TEXT = 4096
 HTML_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-    "a", "code", "pre", "blockquote", "tg-emoji",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
 }
 HTML_ENTITIES = {"lt", "gt", "amp", "quot"}
 MDV2_RESERVED = set("_*[]()~`>#+-=|{}.!")
@@ -132,6 +146,11 @@ def entities_of(text: str) -> list[dict[str, Any]]:
     for match in MENTION_RE.finditer(text):
         if command and match.start() < command.end():
             continue
-        found.append({"type": "mention", "offset": utf16_len(text[: match.start()]),
-                      "length": utf16_len(match.group())})
+        found.append(
+            {
+                "type": "mention",
+                "offset": utf16_len(text[: match.start()]),
+                "length": utf16_len(match.group()),
+            }
+        )
     return found
