@@ -364,3 +364,17 @@ async def test_anonymous_group_admins_are_admins(bot: Running) -> None:
     texts = await bot.bot_texts(GROUP, 2)
     assert "quản trị" not in texts[-1] and "admin" not in texts[-1].lower()
     assert not bot.fake.sent("getChatAdministrators")
+
+
+async def test_order_holds_when_the_first_message_waits_for_an_admin_lookup(
+    bot: Running,
+) -> None:
+    # The first message needs getChatAdministrators (slow); the second needs nothing and
+    # would overtake it without the per-chat turns.
+    bot.fake.slow_next("getChatAdministrators", 0.5)
+    bot.fake.push_message(GROUP, f"@{BOT_USERNAME} câu thứ nhất", user_id=MEMBER)
+    bot.fake.push_message(GROUP, "câu thứ hai", user_id=MEMBER)
+    await bot.wait_rows(
+        "SELECT text FROM messages WHERE role = 'user' ORDER BY id",
+        expect=[{"text": "câu thứ nhất"}, {"text": "câu thứ hai"}],
+    )

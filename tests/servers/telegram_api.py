@@ -106,6 +106,7 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] = {"url": ""}
         self.closed = False
+        self.delays: dict[str, list[float]] = defaultdict(list)
 
     # --- what tests do -------------------------------------------------------------------
     def push_update(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -267,6 +268,11 @@ class FakeTelegram:
         with self.lock:
             self.faults[method].extend([(code, retry_after, description)] * times)
 
+    def slow_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `method` take `seconds` longer (a slow Telegram)."""
+        with self.lock:
+            self.delays[method].extend([seconds] * times)
+
     async def until(self, predicate: Callable[[], bool], seconds: float = 10.0) -> None:
         """The async form of wait_for, for tests whose bot shares the event loop."""
         deadline = time.monotonic() + seconds
@@ -323,6 +329,9 @@ class FakeTelegram:
                         {"retry_after": retry_after},
                     )
                 raise ApiError(code, "Internal Server Error")
+            pause = self.delays[method].pop(0) if self.delays.get(method) else 0.0
+        if pause:
+            time.sleep(pause)
         if method == "getUpdates":
             return self._get_updates(params)
         api = getattr(self, f"_api_{method}", None)
