@@ -38,3 +38,12 @@ def openai_server() -> Iterator[OpenAIServer]:
     """A scriptable OpenAI-compatible server on 127.0.0.1 (port from the OS)."""
     with running_openai_server() as server:
         yield server
+
+
+@pytest.fixture
+def telegram_api():  # type: ignore[no-untyped-def]
+    """A loopback Telegram Bot API: yields (fake, TELEGRAM_API_BASE_URL, ..._BASE_FILE_URL)."""
+    from tests.servers.telegram_api import running_telegram
+
+    with running_telegram() as served:
+        yield served

@@ -1,0 +1,364 @@
+"""The Telegram adapter: python-telegram-bot 22 in, the messenger-agnostic pipeline out.
+
+Thin by design: it turns updates into Incoming / CallbackEvent / reactions, and Replies
+into Telegram messages (telegram_outbox.py). Different chats run at once; messages of
+one chat enter the pipeline in arrival order, so a slow answer in one family never
+blocks another. It shares the event loop with other adapters: no run_polling here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeDefault,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    CallbackQueryHandler,
+    MessageHandler,
+    MessageReactionHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from bot.core.config import Settings
+from bot.core.errors import HearthError
+from bot.core.types import CallbackEvent
+from bot.platforms.telegram_outbox import ChatClocks, Pacing, TelegramOutbox
+from bot.platforms.telegram_render import (
+    PLATFORM,
+    attachment_of,
+    chat_kind,
+    command_menus,
+    to_incoming,
+)
+from bot.platforms.telegram_updates import AdminCache, ChatOrderedProcessor, ChatTurn, current_turn
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MESSAGE_REACTION]
+MAX_FILE_BYTES = 20 * 1024 * 1024  # what the cloud Bot API lets a bot download
+SHUTDOWN_GRACE_S = 10.0
+
+
+class TelegramAdapter:
+    """Wires one Application to the pipeline: handlers, outboxes, commands, shutdown."""
+
+    def __init__(self, pipeline: Any, settings: Settings) -> None:
+        self.pipeline = pipeline
+        self.settings = settings
+        self.clocks = ChatClocks(Pacing() if settings.telegram_rate_limit else Pacing.off())
+        self.admins = AdminCache()
+        self.application = build_application(settings)
+        self._inflight: set[asyncio.Task[Any]] = set()
+        app = self.application
+        app.add_handler(CallbackQueryHandler(self.on_callback))
+        app.add_handler(MessageReactionHandler(self.on_reaction))
+        app.add_handler(
+            MessageHandler(
+                (
+                    filters.TEXT
+                    | filters.CAPTION
+                    | filters.Document.ALL
+                    | filters.VOICE
+                    | filters.AUDIO
+                )
+                & ~filters.UpdateType.EDITED,
+                self.on_message,
+            )
+        )
+        app.add_error_handler(self.on_error)
+
+    # --- handlers --------------------------------------------------------------------------
+    async def on_message(self, update: Update, context: CallbackContext) -> None:
+        """A message: describe it, wait for its turn in the chat, hand it to the pipeline."""
+        turn = current_turn()
+        try:
+            started = await self._enter_pipeline(update, turn)
+        finally:
+            if turn is not None:
+                turn.entered.set()
+        if started is not None:
+            await self._finish(*started)
+
+    async def _enter_pipeline(
+        self, update: Update, turn: ChatTurn | None
+    ) -> tuple[asyncio.Task[Any], TelegramOutbox] | None:
+        message = update.message
+        if message is None or (
+            message.from_user is not None
+            and message.from_user.is_bot
+            and message.sender_chat is None  # anonymous admins arrive via a bot account
+        ):
+            return None
+        bot = self.application.bot
+        incoming = to_incoming(
+            message,
+            bot_id=bot.id,
+            bot_username=bot.username,
+            is_chat_admin=False,
+            attachment=attachment_of(message, self._fetcher),
+        )
+        user = message.from_user
+        anonymous_admin = message.sender_chat is not None and (
+            message.sender_chat.id == message.chat.id  # an admin posting as the group
+        )
+        if anonymous_admin or (
+            incoming.chat_kind == "group"
+            and incoming.addressed
+            and user is not None
+            and await self.admins.is_admin(self.application, message.chat.id, user.id)
+        ):
+            incoming = replace(incoming, is_chat_admin=True)
+        outbox = TelegramOutbox(
+            bot,
+            incoming.chat_id,
+            clocks=self.clocks,
+            is_group=incoming.chat_kind == "group",
+            thread_id=incoming.thread_id,
+            reply_to=incoming.message_id if incoming.chat_kind == "group" else None,
+        )
+        if turn is not None:
+            await turn.wait()
+        task = asyncio.create_task(self.pipeline.handle(incoming, outbox))
+        return task, outbox
+
+    async def _finish(self, task: asyncio.Task[Any], outbox: TelegramOutbox) -> None:
+        """Wait for the pipeline; a shutdown may cancel it (the message stays unanswered)."""
+        self._inflight.add(task)
+        try:
+            await asyncio.wait({task})
+            if task.cancelled():
+                log.info("chat %s: answer interrupted by shutdown", outbox.chat_id)
+            elif task.exception() is not None:
+                log.error("pipeline failed", exc_info=task.exception())
+        finally:
+            self._inflight.discard(task)
+            await outbox.close()
+
+    async def on_callback(self, update: Update, context: CallbackContext) -> None:
+        """A button press: the pipeline decides, Telegram always gets its answer (toast)."""
+        query = update.callback_query
+        if query is None:
+            return
+        toast = ""
+        try:
+            message = query.message
+            chat = message.chat if message is not None else None
+            event = CallbackEvent(
+                platform=PLATFORM,
+                chat_id=str(chat.id if chat is not None else query.from_user.id),
+                user_id=str(query.from_user.id),
+                data=query.data or "",
+                message_id=str(message.message_id) if message is not None else None,
+                user_name=query.from_user.full_name,
+                chat_kind=chat_kind(chat.type) if chat is not None else "private",
+                language_code=query.from_user.language_code,
+            )
+            toast = await self.pipeline.handle_callback(event)
+        finally:
+            try:
+                await query.answer(text=(toast or None) and toast[:200])
+            except TelegramError as exc:
+                log.warning("answerCallbackQuery failed: %s", exc)
+
+    async def on_reaction(self, update: Update, context: CallbackContext) -> None:
+        """Newly added emoji reactions become reaction events (a kind of return)."""
+        reaction = update.message_reaction
+        if reaction is None:
+            return
+        old = {getattr(r, "emoji", None) for r in reaction.old_reaction}
+        user = reaction.user or reaction.actor_chat
+        if user is None:
+            return
+        for item in reaction.new_reaction:
+            emoji = getattr(item, "emoji", None)
+            if emoji and emoji not in old:
+                await self.pipeline.handle_reaction(
+                    PLATFORM,
+                    str(reaction.chat.id),
+                    str(user.id),
+                    str(reaction.message_id),
+                    emoji,
+                )
+
+    async def on_error(self, update: object, context: CallbackContext) -> None:
+        """The one place adapter errors end up: logged with their traceback."""
+        log.error("telegram update failed: %s", update, exc_info=context.error)
+
+    def _fetcher(self, file_id: str, size: int | None) -> Callable[[], Awaitable[bytes]]:
+        async def fetch() -> bytes:
+            if size is not None and size > MAX_FILE_BYTES:
+                raise HearthError(
+                    "Tệp lớn quá (Telegram chỉ cho bot tải tệp dưới 20 MB).",
+                    "The file is too large (Telegram lets bots download files under 20 MB).",
+                )
+            file = await self.application.bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+
+        return fetch
+
+    def outbox_for(self, chat_id: str) -> TelegramOutbox:
+        """An outbox for a chat without a fresh message (answers resumed after a restart)."""
+        is_group = chat_id.startswith("-")
+        return TelegramOutbox(self.application.bot, chat_id, clocks=self.clocks, is_group=is_group)
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def register_commands(self) -> None:
+        """setMyCommands in Vietnamese and English, for private chats and for groups."""
+        registry = getattr(self.pipeline, "registry", None)
+        menus = command_menus(getattr(registry, "commands", []))
+        scopes = {
+            "private": BotCommandScopeAllPrivateChats(),
+            "group": BotCommandScopeAllGroupChats(),
+            "default": BotCommandScopeDefault(),
+        }
+        for (where, lang), items in menus.items():
+            scope = scopes[where]
+            listed = [BotCommand(name, description) for name, description in items]
+            try:
+                await self.application.bot.set_my_commands(listed, scope=scope, language_code=lang)
+            except TelegramError as exc:
+                log.warning("setMyCommands (%s, %s) failed: %s", scope.type, lang, exc)
+
+    async def drain(self, grace_s: float) -> None:
+        """Let answers in flight finish for a while, then cancel them (left unanswered)."""
+        if not self._inflight:
+            return
+        _, pending = await asyncio.wait(set(self._inflight), timeout=grace_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("%d answers left unanswered for the next start", len(pending))
+            await asyncio.wait(pending, timeout=5)
+
+
+def build_application(settings: Settings) -> Application:
+    """ApplicationBuilder with the contract's base URLs, pooled HTTP, rate limiter, ordering."""
+    if not settings.telegram_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    # Opt in to PTB's coming default (durations as timedelta): RetryAfter then carries a
+    # timedelta, which the outbox reads, instead of emitting a deprecation warning.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    builder: Any = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_base_file_url)
+        .request(
+            HTTPXRequest(
+                connection_pool_size=64,
+                pool_timeout=10.0,
+                read_timeout=15.0,
+                write_timeout=15.0,
+                connect_timeout=10.0,
+            )
+        )
+        .get_updates_request(
+            HTTPXRequest(
+                connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0, connect_timeout=10.0
+            )
+        )
+        .concurrent_updates(ChatOrderedProcessor())
+    )
+    if settings.telegram_rate_limit:
+        # max_retries=0: AIORateLimiter would otherwise pause *every* chat while one waits
+        # out a 429; the outbox waits per chat instead.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        _quiet_handled_flood_errors()
+    application: Application = builder.build()
+    return application
+
+
+class _HandledFloodControl(logging.Filter):
+    """AIORateLimiter logs every 429 with a traceback; the outbox handles (and logs) them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Rate limit hit after maximum of")
+
+
+def _quiet_handled_flood_errors() -> None:
+    limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, _HandledFloodControl) for f in limiter_log.filters):
+        limiter_log.addFilter(_HandledFloodControl())
+
+
+async def run_telegram(
+    app: Any,
+    settings: Settings,
+    stop_event: asyncio.Event,
+    *,
+    grace_s: float = SHUTDOWN_GRACE_S,
+) -> None:
+    """Run the bot until stop_event is set, inside the caller's event loop.
+
+    Polling by default; webhook when TELEGRAM_WEBHOOK_URL is set. Messages left
+    unanswered by an earlier stop are answered first (pipeline.resume_pending); at stop,
+    answers in flight get `grace_s` seconds to finish and are otherwise left pending.
+    """
+    adapter = TelegramAdapter(app.pipeline, settings)
+    application = adapter.application
+    await application.initialize()
+    resume: asyncio.Task[Any] | None = None
+    try:
+        await adapter.register_commands()
+        await application.start()
+        resume = asyncio.create_task(
+            app.pipeline.resume_pending(PLATFORM, adapter.outbox_for), name="telegram-resume"
+        )
+        updater = application.updater
+        assert updater is not None
+        if settings.telegram_webhook_url:
+            host, _, port = settings.telegram_webhook_listen.rpartition(":")
+            await updater.start_webhook(
+                listen=host or "0.0.0.0",
+                port=int(port),
+                url_path=urlparse(settings.telegram_webhook_url).path.lstrip("/"),
+                webhook_url=settings.telegram_webhook_url,
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info(
+                "telegram: @%s listening for webhooks on %s",
+                application.bot.username,
+                settings.telegram_webhook_listen,
+            )
+        else:
+            await updater.start_polling(timeout=10, allowed_updates=ALLOWED_UPDATES)
+            log.info("telegram: @%s polling for updates", application.bot.username)
+        await stop_event.wait()
+    finally:
+        await _stop(adapter, resume, grace_s)
+
+
+async def _stop(adapter: TelegramAdapter, resume: asyncio.Task[Any] | None, grace_s: float) -> None:
+    """Stop fetching, let answers in flight finish (bounded), then close the Application."""
+    application = adapter.application
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    await adapter.drain(grace_s)
+    if resume is not None and not resume.done():
+        resume.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await resume
+    elif resume is not None and resume.exception() is not None:
+        log.error("resuming unanswered messages failed", exc_info=resume.exception())
+    if application.running:
+        await application.stop()
+    await application.shutdown()

@@ -1,0 +1,188 @@
+"""The outbox against the loopback Bot API: splitting, previews, flood control, fallbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot
+from telegram.error import BadRequest, NetworkError
+
+from bot.core.types import Button, Reply
+from bot.platforms.telegram_outbox import ChatClocks, Pacing, TelegramOutbox
+from bot.platforms.telegram_render import keyboard, to_html
+from tests.servers.telegram_api import TOKEN, FakeTelegram, parse_html, utf16_len
+
+CHAT = 4242
+BUTTONS = (
+    Button("👍", "fb:up:7", "/hay_7"),
+    Button("👎", "fb:down:7", "/chuahay_7"),
+    Button("📌", "fb:save:7", "/luu_7"),
+)
+
+
+@pytest.fixture
+async def bot(
+    telegram_api: tuple[FakeTelegram, str, str], monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Bot]:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # as build_application sets it
+    _, base, file_base = telegram_api
+    async with Bot(TOKEN, base_url=base, base_file_url=file_base) as live:
+        yield live
+
+
+@pytest.fixture
+def fake(telegram_api: tuple[FakeTelegram, str, str]) -> FakeTelegram:
+    return telegram_api[0]
+
+
+def outbox(bot: Bot, pacing: Pacing | None = None, chat: int = CHAT) -> TelegramOutbox:
+    return TelegramOutbox(
+        bot, str(chat), clocks=ChatClocks(pacing or Pacing.off()), is_group=chat < 0
+    )
+
+
+def long_answer(chars: int = 6000) -> str:
+    paragraph = "Cá kho tộ cần lửa nhỏ & kiên nhẫn <đừng vội>; nước màu thắng vừa tới. " * 6
+    text = ""
+    while len(text) < chars:
+        text += paragraph.strip() + "\n\n"
+    return text[:chars].rsplit(" ", 1)[0]
+
+
+async def test_6000_chars_arrive_whole_in_two_messages(bot: Bot, fake: FakeTelegram) -> None:
+    text = long_answer()
+    ids = await outbox(bot).send(Reply(text, BUTTONS))
+    messages = fake.bot_messages(CHAT)
+    assert [str(m.message_id) for m in messages] == ids
+    assert len(messages) == 2
+    visible = [parse_html(m.text) for m in messages]
+    assert all(utf16_len(v) <= 4096 for v in visible)
+    assert " ".join(visible).split() == text.split()  # nothing lost, no word cut
+    assert messages[0].reply_markup is None and messages[1].reply_markup is not None
+
+
+async def test_preview_then_final_edits_the_same_message(bot: Bot, fake: FakeTelegram) -> None:
+    box = outbox(bot)
+    await box.typing()
+    await box.preview("Cá kho")
+    await box.preview("Cá kho tộ là")
+    ids = await box.send(Reply("Cá kho tộ là **món** ngon <3", BUTTONS))
+    messages = fake.bot_messages(CHAT)
+    assert len(messages) == 1 and ids == [str(messages[0].message_id)]
+    assert messages[0].text == "Cá kho tộ là <b>món</b> ngon &lt;3"
+    assert messages[0].edits == 2
+    assert fake.sent("sendChatAction", CHAT)
+
+
+async def test_previews_are_paced_per_chat(bot: Bot, fake: FakeTelegram) -> None:
+    box = outbox(bot, Pacing(private_s=1.0, group_s=3.0, final_s=0.0))
+    text = ""
+    started = time.monotonic()
+    while time.monotonic() - started < 2.5:
+        text += "chữ "
+        await box.preview(text)
+        await asyncio.sleep(0.02)
+    calls = fake.sent("sendMessage", CHAT) + fake.sent("editMessageText", CHAT)
+    assert 2 <= len(calls) <= 3  # one send and at most one edit per second, not one per token
+    gaps = [b.at - a.at for a, b in itertools.pairwise(calls)]
+    assert all(gap >= 0.95 for gap in gaps)
+
+
+async def test_a_429_on_edit_is_waited_out_and_the_answer_arrives(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    box = outbox(bot)
+    await box.preview("Đang trả lời")
+    fake.fail_next("editMessageText", code=429, retry_after=1)
+    await box.preview("Đang trả lời thêm")  # flood control: preview pauses, nothing raised
+    started = time.monotonic()
+    await box.send(Reply("Câu trả lời đầy đủ.", BUTTONS))
+    assert time.monotonic() - started >= 0.9  # the retry_after was respected
+    [message] = fake.bot_messages(CHAT)
+    assert message.text == "Câu trả lời đầy đủ." and message.reply_markup
+    assert len(fake.sent("editMessageText", CHAT)) == 2
+
+
+async def test_a_429_on_the_final_edit_is_retried(bot: Bot, fake: FakeTelegram) -> None:
+    box = outbox(bot)
+    await box.preview("Đang trả lời")
+    fake.fail_next("editMessageText", code=429, retry_after=1)
+    await box.send(Reply("Xong rồi.", BUTTONS))
+    [message] = fake.bot_messages(CHAT)
+    assert message.text == "Xong rồi."
+
+
+async def test_server_errors_are_retried_a_bounded_number_of_times(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    quick = Pacing(0.0, 0.0, 0.0, retry_s=0.05)
+    fake.fail_next("sendMessage", code=502, retry_after=None, times=2)
+    await outbox(bot, quick).send(Reply("Vẫn tới nơi."))
+    assert [m.text for m in fake.bot_messages(CHAT)] == ["Vẫn tới nơi."]
+    fake.fail_next("sendMessage", code=500, retry_after=None, times=50)
+    with pytest.raises(NetworkError, match="Internal Server Error"):
+        await outbox(bot, quick).send(Reply("Không tới được."))
+    assert len(fake.sent("sendMessage", CHAT)) == 3 + 5
+
+
+async def test_html_rejected_falls_back_to_plain_text(bot: Bot, fake: FakeTelegram) -> None:
+    fake.fail_next(
+        "sendMessage",
+        code=400,
+        description='Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 3',
+    )
+    await outbox(bot).send(Reply("a **b** <x>", BUTTONS))
+    [message] = fake.bot_messages(CHAT)
+    assert message.parse_mode is None and message.text == "a **b** <x>"
+    assert message.reply_markup is not None
+
+
+async def test_other_bad_requests_are_not_hidden(bot: Bot, fake: FakeTelegram) -> None:
+    fake.fail_next("sendMessage", code=400, description="Bad Request: chat not found")
+    with pytest.raises(BadRequest, match="not found"):
+        await outbox(bot).send(Reply("x"))
+
+
+async def test_final_text_equal_to_preview_still_gets_its_buttons(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    box = outbox(bot)
+    await box.preview("Giống hệt")
+    await box.send(Reply("Giống hệt", BUTTONS))
+    [message] = fake.bot_messages(CHAT)
+    assert message.reply_markup is not None
+
+
+async def test_documents_are_uploaded(bot: Bot, fake: FakeTelegram) -> None:
+    ids = await outbox(bot).send(Reply("Dữ liệu của gia đình:", document=("family.json", b"{}")))
+    assert len(ids) == 2
+    document = fake.bot_messages(CHAT)[-1].document
+    assert document == ("family.json", b"{}")
+
+
+async def test_group_answers_are_paced(bot: Bot, fake: FakeTelegram) -> None:
+    box = outbox(bot, Pacing(private_s=1.0, group_s=3.0, final_s=0.5), chat=-100777)
+    await box.send(Reply(long_answer(9000)))
+    sends = fake.sent("sendMessage", -100777)
+    assert len(sends) == 3
+    assert all(b.at - a.at >= 0.45 for a, b in itertools.pairwise(sends))
+
+
+def test_html_escapes_user_text_and_renders_simple_markers() -> None:
+    html = to_html("# Cá kho\n**Bước 1**: 2 < 3 & `nước màu` <b>not a tag</b>")
+    assert html == (
+        "<b>Cá kho</b>\n<b>Bước 1</b>: 2 &lt; 3 &amp; <code>nước màu</code> "
+        "&lt;b&gt;not a tag&lt;/b&gt;"
+    )
+    assert parse_html(html)  # Telegram would accept it
+
+
+def test_keyboard_drops_callback_data_telegram_would_refuse() -> None:
+    markup = keyboard((Button("ok", "fb:up:1", "/hay_1"), Button("too long", "x" * 65, "/x")))
+    assert markup is not None
+    assert [b.text for b in markup.inline_keyboard[0]] == ["ok"]
+    assert keyboard(()) is None
