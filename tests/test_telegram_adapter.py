@@ -228,7 +228,7 @@ async def test_voice_without_a_model_gets_a_polite_answer(bot: Running) -> None:
 
 
 async def test_forum_topic_answers_stay_in_the_topic(bot: Running) -> None:
-    bot.fake.push_message(GROUP, f"@{BOT_USERNAME} chào", user_id=MEMBER, thread_id=77)
+    bot.fake.push_message(GROUP, f"@{BOT_USERNAME} cá kho nấu sao?", user_id=MEMBER, thread_id=77)
     await bot.bot_texts(GROUP, 2)
     sends = bot.fake.sent("sendMessage", GROUP)
     assert all(int(c.params["message_thread_id"]) == 77 for c in sends)
