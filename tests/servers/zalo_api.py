@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
+import sys
 import threading
 import time
 import urllib.error
@@ -228,6 +229,12 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     state: ZaloState
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A bot that gave up on a long poll (stop, cancel) is normal, not an error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 class ZaloApiServer:
     """Start on 127.0.0.1 and an OS port; push updates in, read what the bot sent out."""
@@ -253,7 +260,8 @@ class ZaloApiServer:
         """Listen on a port from the OS, serving in a daemon thread."""
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.state = self.state
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True,
                                         name="zalo-api")
         self._thread.start()
         return self

@@ -189,9 +189,13 @@ class ZaloClient:
         result = await self.call("sendSticker", {"chat_id": chat_id, "sticker": sticker})
         return str(result.get("message_id", "")) if isinstance(result, dict) else ""
 
-    async def send_chat_action(self, chat_id: str, action: str = "typing") -> None:
+    async def send_chat_action(
+        self, chat_id: str, action: str = "typing", *, timeout_s: float | None = None
+    ) -> None:
         """Show 'typing…' once; callers repeat it while they work. Never retried."""
-        await self.call_once("sendChatAction", {"chat_id": chat_id, "action": action})
+        await self.call_once(
+            "sendChatAction", {"chat_id": chat_id, "action": action}, timeout_s=timeout_s
+        )
 
     async def set_webhook(self, url: str, secret_token: str) -> dict[str, Any]:
         """Register the HTTPS webhook; getUpdates stops working after this."""

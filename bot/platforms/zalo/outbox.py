@@ -15,6 +15,7 @@ from bot.platforms.zalo.render import LIMIT, render_reply
 log = logging.getLogger(__name__)
 
 TYPING_EVERY_S = 4.0
+TYPING_TIMEOUT_S = 3.0
 
 
 class ZaloOutbox:
@@ -32,18 +33,23 @@ class ZaloOutbox:
         self.sent_ids: list[str] = []
 
     async def typing(self) -> None:
-        """Start showing 'typing…', repeated every few seconds until the reply is sent."""
-        if self._typing_task is None or self._typing_task.done():
-            self._typing_task = asyncio.create_task(self._keep_typing())
+        """Show 'typing…' now, then again every few seconds until the reply is sent."""
+        if self._typing_task is not None and not self._typing_task.done():
+            return
+        await self._typing_once()
+        self._typing_task = asyncio.create_task(self._keep_typing())
+
+    async def _typing_once(self) -> None:
+        try:
+            await self.client.send_chat_action(self.chat_id, "typing", timeout_s=TYPING_TIMEOUT_S)
+        except (ZaloApiError, httpx.HTTPError) as exc:
+            # A lost typing indicator is cosmetic; the answer itself still goes out.
+            log.debug("Zalo typing for a chat failed: %s", exc)
 
     async def _keep_typing(self) -> None:
         while True:
-            try:
-                await self.client.send_chat_action(self.chat_id, "typing")
-            except (ZaloApiError, httpx.HTTPError) as exc:
-                # A lost typing indicator is cosmetic; the answer itself still goes out.
-                log.debug("Zalo typing for a chat failed: %s", exc)
             await asyncio.sleep(self.typing_every_s)
+            await self._typing_once()
 
     async def preview(self, text: str) -> None:
         """Zalo cannot edit messages, so partial text is not shown."""

@@ -49,17 +49,21 @@ async def run_zalo(
     *,
     http: httpx.AsyncClient | None = None,
     webhook_started: asyncio.Future[int] | None = None,
+    backoff_s: float = 1.0,
+    typing_every_s: float = 4.0,
 ) -> None:
     """Serve Zalo (long polling, or a webhook when ZALO_WEBHOOK_URL is set) until stop."""
     if not settings.zalo_token:
         raise ConfigError("ZALO_BOT_TOKEN: not set")
-    client = ZaloClient(settings.zalo_token, settings.zalo_api_base_url, http=http)
+    client = ZaloClient(
+        settings.zalo_token, settings.zalo_api_base_url, http=http, backoff_s=backoff_s
+    )
     try:
         bot = await identify(client, stop_event)
         if bot is None:
             return
         log.info("Zalo bot %r connected", bot.name or bot.id)
-        dispatcher = Dispatcher(app.pipeline, client, bot)
+        dispatcher = Dispatcher(app.pipeline, client, bot, typing_every_s=typing_every_s)
         await app.pipeline.resume_pending(PLATFORM, dispatcher.outbox_for)
         try:
             if settings.zalo_webhook_url:
@@ -73,7 +77,7 @@ async def run_zalo(
                 )
             else:
                 await ensure_polling_allowed(client)
-                await run_polling(client, dispatcher, stop_event)
+                await run_polling(client, dispatcher, stop_event, backoff_s=backoff_s)
         finally:
             await dispatcher.drain()
     finally:
