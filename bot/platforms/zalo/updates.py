@@ -56,6 +56,10 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _id(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return ""
@@ -101,7 +105,7 @@ def _reply_to(message: dict[str, Any]) -> tuple[str | None, str]:
     quoted = message.get("reply_to_message") or message.get("quote")
     if not isinstance(quoted, dict):
         return None, ""
-    sender = quoted.get("from") if isinstance(quoted.get("from"), dict) else {}
+    sender = _dict(quoted.get("from"))
     return _id(quoted.get("message_id")) or None, _id(sender.get("id"))
 
 
@@ -110,8 +114,8 @@ def parse_update(update: dict[str, Any], bot: BotIdentity, fetch: Fetch) -> Pars
     message = update.get("message")
     if not isinstance(message, dict):
         return None
-    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    chat = _dict(message.get("chat"))
+    sender = _dict(message.get("from"))
     chat_id = _id(chat.get("id")) or _id(sender.get("id"))
     message_id = _id(message.get("message_id"))
     if not chat_id or not message_id:
