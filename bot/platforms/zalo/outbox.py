@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 TYPING_EVERY_S = 4.0
 TYPING_TIMEOUT_S = 3.0
+TYPING_MAX_S = 180.0
 
 
 class ZaloOutbox:
@@ -47,7 +48,9 @@ class ZaloOutbox:
             log.debug("Zalo typing for a chat failed: %s", exc)
 
     async def _keep_typing(self) -> None:
-        while True:
+        # Bounded, so a turn that ends without a reply never types forever.
+        deadline = asyncio.get_running_loop().time() + TYPING_MAX_S
+        while asyncio.get_running_loop().time() + self.typing_every_s < deadline:
             await asyncio.sleep(self.typing_every_s)
             await self._typing_once()
 
