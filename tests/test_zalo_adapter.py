@@ -1,9 +1,5 @@
-"""run_zalo in-process against the loopback Zalo Bot API: polling, webhook, rendering.
-
-The pipeline here is a small recording stand-in with the pipeline's contract (store
-first, ignore a seen message id, reply through the outbox); the end-to-end tests in
-test_zalo_e2e.py drive the real `hearth run` process instead.
-"""
+"""run_zalo in-process, with the real pipeline on a SQLite file, against the loopback
+Zalo Bot API: long polling, webhook mode, duplicates, 429s, groups, resume, stop."""
 
 from __future__ import annotations
 
@@ -11,64 +7,22 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 
+from bot.app import Hearth, build
 from bot.core.config import Settings
 from bot.core.errors import ConfigError
-from bot.core.types import Button, Incoming, Outbox, Reply
+from bot.core.types import Reply
 from bot.platforms.zalo import run_zalo
+from tests.conftest import make_settings
 from tests.servers.zalo_api import ZaloApiServer, running_zalo_api
 
-
-def feedback(answer_id: int) -> tuple[Button, ...]:
-    return (
-        Button("👍", f"fb:up:{answer_id}", f"/hay_{answer_id}"),
-        Button("👎", f"fb:down:{answer_id}", f"/chuahay_{answer_id}"),
-        Button("📌", f"fb:save:{answer_id}", f"/luu_{answer_id}"),
-    )
-
-
-@dataclass
-class RecordingPipeline:
-    """Stand-in with the pipeline's contract: store first, seen ids ignored, reply via outbox."""
-
-    answer: Callable[[Incoming], Reply] = lambda inc: Reply(
-        text=f"Trả lời: {inc.text}", buttons=feedback(7), answer_id=7
-    )
-    delay_s: float = 0.0
-    seen: set[tuple[str, str, str]] = field(default_factory=set)
-    handled: list[Incoming] = field(default_factory=list)
-    sent_ids: list[list[str]] = field(default_factory=list)
-    resumed: list[str] = field(default_factory=list)
-    wants_preview: list[bool] = field(default_factory=list)
-    calls: int = 0
-
-    async def handle(self, incoming: Incoming, outbox: Outbox) -> None:
-        self.calls += 1
-        key = (incoming.platform, incoming.chat_id, incoming.message_id)
-        if key in self.seen:
-            return
-        self.seen.add(key)
-        self.handled.append(incoming)
-        self.wants_preview.append(outbox.wants_preview)
-        if not incoming.addressed:
-            return
-        await outbox.typing()
-        await asyncio.sleep(self.delay_s)
-        self.sent_ids.append(await outbox.send(self.answer(incoming)))
-
-    async def resume_pending(self, platform: str, outbox_for: Callable[[str], Outbox]) -> None:
-        self.resumed.append(platform)
-        await outbox_for("chat-resume").send(Reply(text="Xin lỗi, trả lời muộn: ..."))
-
-
-@dataclass
-class FakeApp:
-    pipeline: RecordingPipeline
+FOOTER = "👍 /hay_{n} · 👎 /chuahay_{n} · 📌 /luu_{n}"
 
 
 @pytest.fixture
@@ -77,10 +31,15 @@ def zalo_api() -> Iterator[ZaloApiServer]:
         yield api
 
 
+def zalo_settings(tmp_path: Path, api: ZaloApiServer, **env: str) -> Settings:
+    return make_settings(tmp_path, ZALO_BOT_TOKEN=api.token, ZALO_API_BASE_URL=api.base_url,
+                         **env)
+
+
 @dataclass
 class Running:
     api: ZaloApiServer
-    pipeline: RecordingPipeline
+    app: Hearth
     stop: asyncio.Event
     task: asyncio.Task[None]
 
@@ -88,111 +47,149 @@ class Running:
         messages = await asyncio.to_thread(self.api.wait_for_sent, chat_id, count, timeout_s)
         return [m["text"] for m in messages]
 
+    async def statuses_become(self, chat_id: str, expected: list[str]) -> None:
+        """The stored statuses reach `expected` (the status is written after the send)."""
+        deadline = time.monotonic() + 5
+        while (got := await self.statuses(chat_id)) != expected:
+            assert time.monotonic() < deadline, got
+            await asyncio.sleep(0.02)
 
-async def eventually(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
-
-
-def settings_for(api: ZaloApiServer, **extra: object) -> Settings:
-    return Settings(zalo_token=api.token, zalo_api_base_url=api.base_url, **extra)  # type: ignore[arg-type]
+    async def statuses(self, chat_id: str) -> list[str]:
+        rows = await self.app.services.db.fetchall(
+            "SELECT m.status FROM messages m JOIN families f ON f.id = m.family_id"
+            " WHERE f.platform = 'zalo' AND f.chat_id = ? AND m.role = 'user' ORDER BY m.id",
+            (chat_id,),
+        )
+        return [r["status"] for r in rows]
 
 
 @pytest.fixture
-async def running(zalo_api: ZaloApiServer) -> AsyncIterator[Running]:
-    pipeline = RecordingPipeline()
+async def app(tmp_path: Path, zalo_api: ZaloApiServer) -> AsyncIterator[Hearth]:
+    hearth = await build(zalo_settings(tmp_path, zalo_api))
+    yield hearth
+    await hearth.aclose()
+
+
+@pytest.fixture
+async def running(app: Hearth, zalo_api: ZaloApiServer) -> AsyncIterator[Running]:
     stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_zalo(FakeApp(pipeline), settings_for(zalo_api), stop, backoff_s=0.05)
-    )
-    yield Running(zalo_api, pipeline, stop, task)
+    task = asyncio.create_task(run_zalo(app, app.settings, stop, backoff_s=0.05))
+    yield Running(zalo_api, app, stop, task)
     stop.set()
     await asyncio.wait_for(task, 5)
 
 
-async def test_private_question_is_answered_with_feedback_commands(running: Running) -> None:
-    update = running.api.push_text("Tối nay nấu gì cho cả nhà?", chat_id="c1",
-                                   display_name="Mẹ Lan")
-    (text,) = await running.sent("c1", 1)
-    assert text == "Trả lời: Tối nay nấu gì cho cả nhà?\n\n👍 /hay_7 · 👎 /chuahay_7 · 📌 /luu_7"
-    (incoming,) = running.pipeline.handled
-    assert incoming.platform == "zalo"
-    assert incoming.chat_id == "c1" and incoming.user_id == "c1"
-    assert incoming.message_id == update["message"]["message_id"]
-    assert incoming.chat_kind == "private" and incoming.addressed and incoming.is_chat_admin
-    assert incoming.user_name == "Mẹ Lan"
-    assert running.pipeline.wants_preview == [False]
-    await eventually(lambda: bool(running.pipeline.sent_ids))
-    assert running.pipeline.sent_ids[0] == [running.api.sent_to("c1")[0]["message_id"]]
-    assert running.api.calls_of("sendChatAction")[0] == {"chat_id": "c1", "action": "typing"}
-    assert running.pipeline.resumed == ["zalo"]
-    assert await running.sent("chat-resume", 1) == ["Xin lỗi, trả lời muộn: ..."]
+async def test_private_question_is_greeted_then_answered_with_commands(running: Running) -> None:
+    running.api.push_text("Tối nay nấu gì cho cả nhà?", chat_id="c1", display_name="Mẹ Lan")
+    greeting, answer = await running.sent("c1", 2)
+    assert "Hearth" in greeting
+    assert answer.endswith("\n\n" + FOOTER.format(n=1))
+    await running.statuses_become("c1", ["answered"])
+    row = await running.app.services.db.fetchone(
+        "SELECT display_name, role FROM members m JOIN families f ON f.id = m.family_id"
+        " WHERE f.platform = 'zalo' AND f.chat_id = ?", ("c1",))
+    assert row is not None and (row["display_name"], row["role"]) == ("Mẹ Lan", "admin")
 
 
 async def test_duplicate_update_is_answered_once(running: Running) -> None:
     update = running.api.make_update("Hỏi một lần thôi", chat_id="c2")
     running.api.push(update)
     running.api.push(json.loads(json.dumps(update)))
+    await running.sent("c2", 2)
     running.api.push_text("câu sau", chat_id="c2")
-    texts = await running.sent("c2", 2)
-    assert texts[0].startswith("Trả lời: Hỏi một lần thôi")
-    assert texts[1].startswith("Trả lời: câu sau")
+    texts = await running.sent("c2", 3)
     await asyncio.sleep(0.3)
-    assert len(running.api.sent_to("c2")) == 2
-    assert [i.text for i in running.pipeline.handled] == ["Hỏi một lần thôi", "câu sau"]
-    assert running.pipeline.calls == 2  # the adapter already dropped the repeat
+    assert len(running.api.sent_to("c2")) == 3
+    assert texts[2].endswith(FOOTER.format(n=2))
+    await running.statuses_become("c2", ["answered", "answered"])
 
 
-async def test_4500_character_answer_arrives_whole_in_three_messages(running: Running) -> None:
-    paragraph = "Rửa sạch cá, ướp nước mắm và tiêu trong hai mươi phút rồi kho lửa nhỏ. "
-    long_answer = "\n\n".join([(paragraph * 4).strip()] * 16)[:4500].rstrip()
-    running.pipeline.answer = lambda inc: Reply(text=long_answer, buttons=feedback(9))
-    running.api.push_text("Cách kho cá?", chat_id="c3")
-    texts = await running.sent("c3", 3)
-    await asyncio.sleep(0.3)
-    texts = [m["text"] for m in running.api.sent_to("c3")]
-    assert len(texts) == 3
-    assert all(len(t) <= 2000 for t in texts)
-    body = "\n\n".join(texts).removesuffix("👍 /hay_9 · 👎 /chuahay_9 · 📌 /luu_9").strip()
-    assert body.split() == long_answer.split()
-    assert texts[-1].endswith("📌 /luu_9")
+async def test_feedback_command_is_logged_as_a_return(running: Running) -> None:
+    running.api.push_text("Làm bánh gì?", chat_id="c3")
+    await running.sent("c3", 2)
+    running.api.push_text("/hay_1", chat_id="c3")
+    running.api.push_text("/luu_1", chat_id="c3")
+    texts = await running.sent("c3", 4)
+    assert "👍" in texts[2] and "/saved" in texts[3]
+    count = await running.app.services.db.scalar(
+        "SELECT COUNT(*) FROM returns r JOIN families f ON f.id = r.family_id"
+        " WHERE f.platform = 'zalo' AND f.chat_id = ?", ("c3",))
+    assert count == 2
 
 
 async def test_429_on_getupdates_and_sendmessage_is_waited_out(running: Running) -> None:
     running.api.fail_next("getUpdates", 429, times=2)
     running.api.fail_next("sendMessage", 429, times=1)
     running.api.push_text("vẫn trả lời chứ?", chat_id="c4")
-    (text,) = await running.sent("c4", 1, timeout_s=10)
-    assert text.startswith("Trả lời: vẫn trả lời chứ?")
+    texts = await running.sent("c4", 2, timeout_s=10)
+    assert texts[1].endswith(FOOTER.format(n=1))
+    assert len(running.api.calls_of("sendMessage")) == 3
     assert not running.task.done()
 
 
-async def test_typing_is_repeated_while_the_answer_is_slow(zalo_api: ZaloApiServer) -> None:
-    pipeline = RecordingPipeline(delay_s=0.55)
+async def test_group_messages_and_unreadable_ones(running: Running) -> None:
+    api = running.api
+    api.push_text("chuyện nhà thôi", chat_id="g1", user_id="u1", chat_type="GROUP")
+    await running.sent("g1", 0)
+    api.push_text("@Hearth mai ăn gì?", chat_id="g1", user_id="u2", chat_type="GROUP")
+    await running.sent("g1", 2)  # greeting and answer
+    api.push_text("/help@Hearth", chat_id="g1", user_id="u3", chat_type="GROUP")
+    await running.sent("g1", 3)
+    api.push(api.make_update(None, chat_id="c7", sticker="0e078a2fb66a5f34067b"))
+    api.push(api.make_update(None, chat_id="g1", chat_type="GROUP", sticker="abc"))
+    (note,) = await running.sent("c7", 1)
+    assert "chữ" in note and "text" in note
+    await asyncio.sleep(0.3)
+    assert len(api.sent_to("g1")) == 3  # no note in a group, nothing for the chatter
+    await running.statuses_become("g1", ["ignored", "answered", "answered"])
+    roles = await running.app.services.db.fetchall(
+        "SELECT m.user_id, m.role FROM members m JOIN families f ON f.id = m.family_id"
+        " WHERE f.platform = 'zalo' AND f.chat_id = ? ORDER BY m.user_id", ("g1",))
+    assert [(r["user_id"], r["role"]) for r in roles] == [
+        ("u1", "member"), ("u2", "member"), ("u3", "member")]
+
+
+async def test_pending_messages_are_answered_at_start(
+    app: Hearth, zalo_api: ZaloApiServer
+) -> None:
+    class Broken:
+        wants_preview = False
+
+        async def typing(self) -> None:
+            return None
+
+        async def preview(self, text: str) -> None:
+            return None
+
+        async def send(self, reply: Reply) -> list[str]:
+            raise ConnectionError("messenger down")
+
+    from bot.platforms.zalo.updates import BotIdentity, parse_update
+
+    update = zalo_api.make_update("Câu hỏi lúc mất mạng", chat_id="c9")
+
+    async def no_fetch(url: str) -> bytes:
+        return b""
+
+    parsed = parse_update(update, BotIdentity(), no_fetch)
+    assert parsed is not None and parsed.incoming is not None
+    await app.pipeline.handle(parsed.incoming, Broken())
     stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_zalo(FakeApp(pipeline), settings_for(zalo_api), stop, typing_every_s=0.1)
-    )
+    task = asyncio.create_task(run_zalo(app, app.settings, stop))
     try:
-        zalo_api.push_text("chậm thôi", chat_id="c5")
-        await asyncio.to_thread(zalo_api.wait_for_sent, "c5", 1, 5)
-        n = len(zalo_api.calls_of("sendChatAction"))
-        await asyncio.sleep(0.3)
-        assert 4 <= n <= 7
-        assert len(zalo_api.calls_of("sendChatAction")) == n  # stopped once the answer went
+        texts = [m["text"] for m in await asyncio.to_thread(zalo_api.wait_for_sent, "c9", 2, 5)]
+        assert texts[1].endswith(FOOTER.format(n=1))
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
 
 
-async def test_stop_event_ends_a_pending_long_poll_promptly(zalo_api: ZaloApiServer) -> None:
+async def test_stop_event_ends_a_pending_long_poll_promptly(
+    app: Hearth, zalo_api: ZaloApiServer
+) -> None:
     zalo_api.state.long_poll_cap_s = 30.0
     stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_zalo(FakeApp(RecordingPipeline()), settings_for(zalo_api), stop)
-    )
+    task = asyncio.create_task(run_zalo(app, app.settings, stop))
     await asyncio.to_thread(zalo_api.wait_for_call, "getUpdates", 1, 5)
     started = time.monotonic()
     stop.set()
@@ -200,46 +197,28 @@ async def test_stop_event_ends_a_pending_long_poll_promptly(zalo_api: ZaloApiSer
     assert time.monotonic() - started < 1.0
 
 
-async def test_a_leftover_webhook_is_removed_before_polling(zalo_api: ZaloApiServer) -> None:
-    zalo_api.state.webhook_url = "https://old.example.org/hook"
-    zalo_api.state.webhook_secret = "old-secret-1"
+async def test_a_leftover_webhook_is_removed_before_polling(running: Running) -> None:
+    api = running.api
+    # set after start: the adapter only checks at start, so restart it
+    running.stop.set()
+    await asyncio.wait_for(running.task, 5)
+    api.state.webhook_url, api.state.webhook_secret = "https://old.example.org/h", "old-secret"
     stop = asyncio.Event()
-    pipeline = RecordingPipeline()
-    task = asyncio.create_task(run_zalo(FakeApp(pipeline), settings_for(zalo_api), stop))
+    task = asyncio.create_task(run_zalo(running.app, running.app.settings, stop))
     try:
-        await asyncio.to_thread(zalo_api.wait_for_call, "getUpdates", 1, 5)
-        assert zalo_api.state.webhook_url == ""
-        zalo_api.push_text("chào", chat_id="c6")
-        await asyncio.to_thread(zalo_api.wait_for_sent, "c6", 1, 5)
+        await asyncio.to_thread(api.wait_for_call, "getUpdates", 1, 5)
+        assert api.state.webhook_url == ""
+        api.push_text("chào", chat_id="c6")
+        await asyncio.to_thread(api.wait_for_sent, "c6", 2, 5)
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
 
 
-async def test_group_messages_and_unreadable_ones(running: Running) -> None:
-    api = running.api
-    api.push_text("chuyện nhà thôi", chat_id="g1", user_id="u1", chat_type="GROUP")
-    api.push_text("@Hearth mai ăn gì?", chat_id="g1", user_id="u2", chat_type="GROUP")
-    api.push_text("/kb@Hearth add Phở | nấu lâu", chat_id="g1", user_id="u3", chat_type="GROUP")
-    api.push(api.make_update(None, chat_id="c7", sticker="0e078a2fb66a5f34067b"))
-    api.push(api.make_update(None, chat_id="g1", chat_type="GROUP", sticker="abc"))
-    texts = await running.sent("g1", 2)
-    assert texts[0].startswith("Trả lời: mai ăn gì?")
-    assert texts[1].startswith("Trả lời: /kb add Phở | nấu lâu")
-    (note,) = await running.sent("c7", 1)
-    assert "chữ" in note and "text" in note
-    await asyncio.sleep(0.3)
-    assert len(api.sent_to("g1")) == 2  # no note in a group, nothing for the chatter
-    quiet, mention, command = running.pipeline.handled
-    assert (quiet.addressed, mention.addressed, command.addressed) == (False, True, True)
-    assert quiet.chat_kind == "group" and not quiet.is_chat_admin
-    assert quiet.user_id == "u1" and quiet.chat_id == "g1"
-
-
-async def test_a_refused_token_is_a_config_error(zalo_api: ZaloApiServer) -> None:
+async def test_a_refused_token_is_a_config_error(app: Hearth, zalo_api: ZaloApiServer) -> None:
     settings = Settings(zalo_token="999:not-the-token", zalo_api_base_url=zalo_api.base_url)
     with pytest.raises(ConfigError, match="ZALO_BOT_TOKEN"):
-        await run_zalo(FakeApp(RecordingPipeline()), settings, asyncio.Event())
+        await run_zalo(app, settings, asyncio.Event())
 
 
 def _free_port() -> int:
@@ -249,27 +228,25 @@ def _free_port() -> int:
 
 
 @pytest.mark.parametrize("wrapped", [True, False])
-async def test_webhook_mode(zalo_api: ZaloApiServer, wrapped: bool) -> None:
+async def test_webhook_mode(tmp_path: Path, zalo_api: ZaloApiServer, wrapped: bool) -> None:
     zalo_api.state.webhook_wrapped = wrapped
     port = _free_port()
     url = f"http://127.0.0.1:{port}/zalo/hook"
-    settings = settings_for(zalo_api, zalo_webhook_url=url,
-                            zalo_webhook_secret="family-secret-123",
-                            zalo_webhook_listen=f"127.0.0.1:{port}")
-    pipeline = RecordingPipeline()
+    settings = zalo_settings(tmp_path, zalo_api, ZALO_WEBHOOK_URL=url,
+                             ZALO_WEBHOOK_SECRET="family-secret-123",
+                             ZALO_WEBHOOK_LISTEN=f"127.0.0.1:{port}")
+    app = await build(settings)
     stop = asyncio.Event()
     started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(
-        run_zalo(FakeApp(pipeline), settings, stop, webhook_started=started)
-    )
+    task = asyncio.create_task(run_zalo(app, settings, stop, webhook_started=started))
     try:
         assert await asyncio.wait_for(started, 5) == port
         assert zalo_api.state.webhook_secret == "family-secret-123"
         update = zalo_api.make_update("qua webhook", chat_id="w1")
         await asyncio.to_thread(zalo_api.push, update)
         await asyncio.to_thread(zalo_api.push, update)  # redelivered: answered once
-        (text,) = await asyncio.to_thread(zalo_api.wait_for_sent, "w1", 1, 5)
-        assert text["text"].startswith("Trả lời: qua webhook")
+        sent = await asyncio.to_thread(zalo_api.wait_for_sent, "w1", 2, 5)
+        assert sent[1]["text"].endswith(FOOTER.format(n=1))
         assert [s for s, _ in zalo_api.state.webhook_deliveries] == [200, 200]
         async with httpx.AsyncClient() as http:
             for headers in ({"X-Bot-Api-Secret-Token": "family-secret-12"}, {}):
@@ -279,15 +256,16 @@ async def test_webhook_mode(zalo_api: ZaloApiServer, wrapped: bool) -> None:
                                    headers={"X-Bot-Api-Secret-Token": "family-secret-123"})
             assert junk.status_code == 400
         await asyncio.sleep(0.2)
-        assert len(zalo_api.sent_to("w1")) == 1
-        assert len(pipeline.handled) == 1
+        assert len(zalo_api.sent_to("w1")) == 2
         assert zalo_api.calls_of("getUpdates") == []
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
+        await app.aclose()
 
 
-async def test_webhook_without_secret_is_refused(zalo_api: ZaloApiServer) -> None:
-    settings = settings_for(zalo_api, zalo_webhook_url="https://bot.example.org/zalo")
+async def test_webhook_without_secret_is_refused(app: Hearth, zalo_api: ZaloApiServer) -> None:
+    settings = Settings(zalo_token=zalo_api.token, zalo_api_base_url=zalo_api.base_url,
+                        zalo_webhook_url="https://bot.example.org/zalo")
     with pytest.raises(ConfigError, match="ZALO_WEBHOOK_SECRET"):
-        await run_zalo(FakeApp(RecordingPipeline()), settings, asyncio.Event())
+        await run_zalo(app, settings, asyncio.Event())
