@@ -35,8 +35,9 @@ async def identify(client: ZaloClient, stop_event: asyncio.Event) -> BotIdentity
         except httpx.TransportError as exc:
             log.warning("Zalo getMe: %s", type(exc).__name__)
         else:
-            name = str(me.get("display_name") or me.get("account_name") or me.get("name") or "")
-            return BotIdentity(id=str(me.get("id") or ""), name=name)
+            keys = ("display_name", "name", "account_name")
+            names = tuple(str(me[k]) for k in keys if isinstance(me.get(k), str) and me[k])
+            return BotIdentity(id=str(me.get("id") or ""), names=names)
         attempt += 1
         if await wait_or_stop(stop_event, min(60.0, 2.0**attempt)):
             break

@@ -29,7 +29,12 @@ class BotIdentity:
     """Who the bot is, from getMe, so group messages can be checked for mentions."""
 
     id: str = ""
-    name: str = ""
+    names: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The name to show in logs."""
+        return self.names[0] if self.names else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +90,19 @@ def normalise_command(text: str, bot: BotIdentity) -> str:
     if not match:
         return text
     target = match.group(2).lower()
-    if bot.name and target not in (bot.name.lower(), bot.name.lower().replace(" ", "")):
+    known = {n.lower() for n in bot.names} | {n.lower().replace(" ", "") for n in bot.names}
+    if known and target not in known:
         return text
     return match.group(1) + text[match.end() :]
 
 
 def _mentions(text: str, bot: BotIdentity) -> tuple[bool, str]:
     """Whether the text mentions the bot by name, and the text without that mention."""
-    if not bot.name:
-        return False, text
-    pattern = re.compile(r"@" + re.escape(bot.name) + r"\b", re.IGNORECASE)
-    if not pattern.search(text):
-        return False, text
-    return True, re.sub(r"\s{2,}", " ", pattern.sub("", text)).strip()
+    for name in sorted(bot.names, key=len, reverse=True):
+        pattern = re.compile("@" + re.escape(name) + r"(?!\w)", re.IGNORECASE)
+        if pattern.search(text):
+            return True, re.sub(r"\s{2,}", " ", pattern.sub("", text)).strip()
+    return False, text
 
 
 def _reply_to(message: dict[str, Any]) -> tuple[str | None, str]:
