@@ -32,8 +32,7 @@ def zalo_api() -> Iterator[ZaloApiServer]:
 
 
 def zalo_settings(tmp_path: Path, api: ZaloApiServer, **env: str) -> Settings:
-    return make_settings(tmp_path, ZALO_BOT_TOKEN=api.token, ZALO_API_BASE_URL=api.base_url,
-                         **env)
+    return make_settings(tmp_path, ZALO_BOT_TOKEN=api.token, ZALO_API_BASE_URL=api.base_url, **env)
 
 
 @dataclass
@@ -87,7 +86,9 @@ async def test_private_question_is_greeted_then_answered_with_commands(running: 
     await running.statuses_become("c1", ["answered"])
     row = await running.app.services.db.fetchone(
         "SELECT display_name, role FROM members m JOIN families f ON f.id = m.family_id"
-        " WHERE f.platform = 'zalo' AND f.chat_id = ?", ("c1",))
+        " WHERE f.platform = 'zalo' AND f.chat_id = ?",
+        ("c1",),
+    )
     assert row is not None and (row["display_name"], row["role"]) == ("Mẹ Lan", "admin")
 
 
@@ -113,7 +114,9 @@ async def test_feedback_command_is_logged_as_a_return(running: Running) -> None:
     assert "👍" in texts[2] and "/saved" in texts[3]
     count = await running.app.services.db.scalar(
         "SELECT COUNT(*) FROM returns r JOIN families f ON f.id = r.family_id"
-        " WHERE f.platform = 'zalo' AND f.chat_id = ?", ("c3",))
+        " WHERE f.platform = 'zalo' AND f.chat_id = ?",
+        ("c3",),
+    )
     assert count == 2
 
 
@@ -144,14 +147,17 @@ async def test_group_messages_and_unreadable_ones(running: Running) -> None:
     await running.statuses_become("g1", ["ignored", "answered", "answered"])
     roles = await running.app.services.db.fetchall(
         "SELECT m.user_id, m.role FROM members m JOIN families f ON f.id = m.family_id"
-        " WHERE f.platform = 'zalo' AND f.chat_id = ? ORDER BY m.user_id", ("g1",))
+        " WHERE f.platform = 'zalo' AND f.chat_id = ? ORDER BY m.user_id",
+        ("g1",),
+    )
     assert [(r["user_id"], r["role"]) for r in roles] == [
-        ("u1", "member"), ("u2", "member"), ("u3", "member")]
+        ("u1", "member"),
+        ("u2", "member"),
+        ("u3", "member"),
+    ]
 
 
-async def test_pending_messages_are_answered_at_start(
-    app: Hearth, zalo_api: ZaloApiServer
-) -> None:
+async def test_pending_messages_are_answered_at_start(app: Hearth, zalo_api: ZaloApiServer) -> None:
     class Broken:
         wants_preview = False
 
@@ -232,9 +238,13 @@ async def test_webhook_mode(tmp_path: Path, zalo_api: ZaloApiServer, wrapped: bo
     zalo_api.state.webhook_wrapped = wrapped
     port = _free_port()
     url = f"http://127.0.0.1:{port}/zalo/hook"
-    settings = zalo_settings(tmp_path, zalo_api, ZALO_WEBHOOK_URL=url,
-                             ZALO_WEBHOOK_SECRET="family-secret-123",
-                             ZALO_WEBHOOK_LISTEN=f"127.0.0.1:{port}")
+    settings = zalo_settings(
+        tmp_path,
+        zalo_api,
+        ZALO_WEBHOOK_URL=url,
+        ZALO_WEBHOOK_SECRET="family-secret-123",
+        ZALO_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+    )
     app = await build(settings)
     stop = asyncio.Event()
     started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -252,8 +262,9 @@ async def test_webhook_mode(tmp_path: Path, zalo_api: ZaloApiServer, wrapped: bo
             for headers in ({"X-Bot-Api-Secret-Token": "family-secret-12"}, {}):
                 bad = await http.post(url, json={"message": update["message"]}, headers=headers)
                 assert bad.status_code == 403
-            junk = await http.post(url, content=b"{not json",
-                                   headers={"X-Bot-Api-Secret-Token": "family-secret-123"})
+            junk = await http.post(
+                url, content=b"{not json", headers={"X-Bot-Api-Secret-Token": "family-secret-123"}
+            )
             assert junk.status_code == 400
         await asyncio.sleep(0.2)
         assert len(zalo_api.sent_to("w1")) == 2
@@ -265,7 +276,23 @@ async def test_webhook_mode(tmp_path: Path, zalo_api: ZaloApiServer, wrapped: bo
 
 
 async def test_webhook_without_secret_is_refused(app: Hearth, zalo_api: ZaloApiServer) -> None:
-    settings = Settings(zalo_token=zalo_api.token, zalo_api_base_url=zalo_api.base_url,
-                        zalo_webhook_url="https://bot.example.org/zalo")
+    settings = Settings(
+        zalo_token=zalo_api.token,
+        zalo_api_base_url=zalo_api.base_url,
+        zalo_webhook_url="https://bot.example.org/zalo",
+    )
     with pytest.raises(ConfigError, match="ZALO_WEBHOOK_SECRET"):
         await run_zalo(app, settings, asyncio.Event())
+
+
+async def test_zalo_unreachable_at_start_is_waited_out_until_stop(app: Hearth) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/bot"
+    settings = Settings(zalo_token="1:abcdefghij", zalo_api_base_url=dead)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_zalo(app, settings, stop, backoff_s=0.01))
+    await asyncio.sleep(0.3)
+    assert not task.done()
+    stop.set()
+    await asyncio.wait_for(task, 5)

@@ -95,8 +95,12 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     with running_zalo_api(long_poll_cap_s=0.5) as api:
         model_cm: Any = None
         model = None
-        env = clean_env(HEARTH_DB=str(db), ZALO_BOT_TOKEN=api.token,
-                        ZALO_API_BASE_URL=api.base_url, HEARTH_LOG_LEVEL="INFO")
+        env = clean_env(
+            HEARTH_DB=str(db),
+            ZALO_BOT_TOKEN=api.token,
+            ZALO_API_BASE_URL=api.base_url,
+            HEARTH_LOG_LEVEL="INFO",
+        )
         if HAS_MODEL_SERVER:
             from tests.servers.openai_server import running_openai_server
 
@@ -104,8 +108,13 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
             model = model_cm.__enter__()
             env.update(LLM_BASE_URL=model.base_url, LLM_MODEL="loopback")
         with stderr_path.open("wb") as stderr:
-            proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=workdir,
-                                    env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                cwd=workdir,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
         try:
             try:
                 api.wait_for_call("getUpdates", 1, timeout_s=30)
@@ -194,7 +203,9 @@ def test_4500_character_answer_arrives_whole_in_three_messages(bot: Bot) -> None
 
 @pytest.mark.skipif(not HAS_KB, reason="needs the knowledge-base commands (handlers/kb.py)")
 def test_kb_add_then_search(bot: Bot) -> None:
-    texts = bot.ask("e7", "/kb add Canh chua cá lóc | Me chua, cà chua, thơm, giá, rau om. #canh", 2)
+    texts = bot.ask(
+        "e7", "/kb add Canh chua cá lóc | Me chua, cà chua, thơm, giá, rau om. #canh", 2
+    )
     assert "Canh chua cá lóc" in texts[-1]
     found = bot.hearth("kb", "search", "canh chua", "--family", "zalo:e7", "--json")
     assert any(hit["title"] == "Canh chua cá lóc" for hit in found)

@@ -53,8 +53,11 @@ def test_private_text() -> None:
 
 def test_numeric_ids_become_strings_and_first_name_is_a_fallback() -> None:
     raw = update("hi")
-    raw["message"].update(message_id=123, chat={"id": 456, "chat_type": "PRIVATE"},
-                          **{"from": {"id": 456, "first_name": "Nguyen Van A"}})
+    raw["message"].update(
+        message_id=123,
+        chat={"id": 456, "chat_type": "PRIVATE"},
+        **{"from": {"id": 456, "first_name": "Nguyen Van A"}},
+    )
     del raw["event_name"]
     inc = parse_update(raw, BOT, fetch).incoming  # type: ignore[union-attr]
     assert inc is not None
@@ -75,7 +78,9 @@ def test_group_addressing() -> None:
     handle = parse("hỏi @bot.VDKyGxQvc nhé")
     assert handle.addressed and handle.text == "hỏi nhé"
     assert parse("/help").addressed
-    reply_to_bot = parse("thế còn mai?", reply_to_message={"message_id": "a9", "from": {"id": "b1"}})
+    reply_to_bot = parse(
+        "thế còn mai?", reply_to_message={"message_id": "a9", "from": {"id": "b1"}}
+    )
     assert reply_to_bot.addressed and reply_to_bot.reply_to_message_id == "a9"
     reply_to_aunt = parse("ừ", reply_to_message={"message_id": "a8", "from": {"id": "u7"}})
     assert not reply_to_aunt.addressed and reply_to_aunt.reply_to_message_id == "a8"

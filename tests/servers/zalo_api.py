@@ -75,8 +75,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
         return
 
-    def _reply(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-               ) -> None:
+    def _reply(
+        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -139,8 +140,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def m_getMe(self, payload: dict[str, Any]) -> None:
         state = self.server.state
-        self._ok({"id": state.bot_id, "account_name": state.bot_name,
-                  "account_type": "BASIC", "can_join_groups": False})
+        self._ok(
+            {
+                "id": state.bot_id,
+                "account_name": state.bot_name,
+                "account_type": "BASIC",
+                "can_join_groups": False,
+            }
+        )
 
     def m_getUpdates(self, payload: dict[str, Any]) -> None:
         state = self.server.state
@@ -179,12 +186,19 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(photo, str) or not photo.startswith(("http://", "https://")):
             self._error(400, "Bad Request: photo must be a public URL")
             return
-        self._record("sendPhoto", {"chat_id": payload.get("chat_id"), "photo": photo,
-                                   "caption": payload.get("caption", "")})
+        self._record(
+            "sendPhoto",
+            {
+                "chat_id": payload.get("chat_id"),
+                "photo": photo,
+                "caption": payload.get("caption", ""),
+            },
+        )
 
     def m_sendSticker(self, payload: dict[str, Any]) -> None:
-        self._record("sendSticker", {"chat_id": payload.get("chat_id"),
-                                     "sticker": payload.get("sticker")})
+        self._record(
+            "sendSticker", {"chat_id": payload.get("chat_id"), "sticker": payload.get("sticker")}
+        )
 
     def _record(self, method: str, item: dict[str, Any]) -> None:
         state = self.server.state
@@ -260,9 +274,9 @@ class ZaloApiServer:
         """Listen on a port from the OS, serving in a daemon thread."""
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.state = self.state
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True,
-                                        name="zalo-api")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True, name="zalo-api"
+        )
         self._thread.start()
         return self
 
@@ -276,11 +290,19 @@ class ZaloApiServer:
             self._server = None
 
     # --- feeding updates -------------------------------------------------------------
-    def make_update(self, text: str | None = None, *, chat_id: str = "chat-1",
-                    user_id: str | None = None, display_name: str = "Mẹ Lan",
-                    chat_type: str = "PRIVATE", message_id: str | None = None,
-                    event_name: str | None = None, photo: str | None = None,
-                    sticker: str | None = None) -> dict[str, Any]:
+    def make_update(
+        self,
+        text: str | None = None,
+        *,
+        chat_id: str = "chat-1",
+        user_id: str | None = None,
+        display_name: str = "Mẹ Lan",
+        chat_type: str = "PRIVATE",
+        message_id: str | None = None,
+        event_name: str | None = None,
+        photo: str | None = None,
+        sticker: str | None = None,
+    ) -> dict[str, Any]:
         """A faithful update: string ids, millisecond date, one message."""
         message: dict[str, Any] = {
             "message_id": message_id or _hex_id(),
@@ -297,10 +319,15 @@ class ZaloApiServer:
         if sticker is not None:
             message["sticker"] = sticker
         if event_name is None:
-            event_name = ("message.image.received" if photo else
-                          "message.sticker.received" if sticker else
-                          "message.text.received" if text is not None else
-                          "message.unsupported.received")
+            event_name = (
+                "message.image.received"
+                if photo
+                else "message.sticker.received"
+                if sticker
+                else "message.text.received"
+                if text is not None
+                else "message.unsupported.received"
+            )
         return {"event_name": event_name, "message": message}
 
     def push(self, update: dict[str, Any]) -> dict[str, Any]:
@@ -321,7 +348,9 @@ class ZaloApiServer:
     def _deliver(self, url: str, secret: str, update: dict[str, Any]) -> None:
         body = {"ok": True, "result": update} if self.state.webhook_wrapped else update
         request = urllib.request.Request(
-            url, data=json.dumps(body).encode("utf-8"), method="POST",
+            url,
+            data=json.dumps(body).encode("utf-8"),
+            method="POST",
             headers={"Content-Type": "application/json", "X-Bot-Api-Secret-Token": secret},
         )
         try:
@@ -332,13 +361,19 @@ class ZaloApiServer:
         with self.state.cond:
             self.state.webhook_deliveries.append((status, text))
 
-    def fail_next(self, method: str, code: int = 429, times: int = 1,
-                  description: str = "Too Many Requests", retry_after: int | None = None
-                  ) -> None:
+    def fail_next(
+        self,
+        method: str,
+        code: int = 429,
+        times: int = 1,
+        description: str = "Too Many Requests",
+        retry_after: int | None = None,
+    ) -> None:
         """Make the next `times` calls of `method` fail with `code`."""
         with self.state.cond:
             self.state.failures.setdefault(method, deque()).append(
-                Failure(code, description, times, retry_after))
+                Failure(code, description, times, retry_after)
+            )
 
     # --- reading what the bot did ----------------------------------------------------
     def sent_to(self, chat_id: str) -> list[dict[str, Any]]:
@@ -346,8 +381,9 @@ class ZaloApiServer:
         with self.state.cond:
             return [m for m in self.state.sent if m.get("chat_id") == chat_id]
 
-    def wait_for_sent(self, chat_id: str, count: int, timeout_s: float = 10.0
-                      ) -> list[dict[str, Any]]:
+    def wait_for_sent(
+        self, chat_id: str, count: int, timeout_s: float = 10.0
+    ) -> list[dict[str, Any]]:
         """Block until `count` messages reached the chat; raises with what came instead."""
         deadline = time.monotonic() + timeout_s
         with self.state.cond:

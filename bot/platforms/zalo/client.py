@@ -129,8 +129,9 @@ class ZaloClient:
                 delay = exc.retry_after or backoff_delay(
                     attempt, self.backoff_s, self.max_backoff_s
                 )
-                log.warning("Zalo %s: %s %s; retrying in %.1fs", method, exc.code,
-                            exc.description, delay)
+                log.warning(
+                    "Zalo %s: %s %s; retrying in %.1fs", method, exc.code, exc.description, delay
+                )
             except httpx.TransportError as exc:
                 if attempt + 1 >= self.max_attempts:
                     raise

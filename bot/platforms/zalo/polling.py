@@ -65,13 +65,18 @@ async def run_polling(
             stopping, update = await _next_update(client, stop_event, poll_timeout_s)
         except ZaloApiError as exc:
             if exc.code in AUTH_CODES:
-                log.error("Zalo getUpdates refused (%s %s): check ZALO_BOT_TOKEN and that no "
-                          "webhook is set", exc.code, exc.description)
+                log.error(
+                    "Zalo getUpdates refused (%s %s): check ZALO_BOT_TOKEN and that no "
+                    "webhook is set",
+                    exc.code,
+                    exc.description,
+                )
                 delay = max_backoff_s
             else:
                 delay = exc.retry_after or backoff_delay(failures, backoff_s, max_backoff_s)
-                log.warning("Zalo getUpdates: %s %s; waiting %.1fs", exc.code, exc.description,
-                            delay)
+                log.warning(
+                    "Zalo getUpdates: %s %s; waiting %.1fs", exc.code, exc.description, delay
+                )
             failures += 1
             if await wait_or_stop(stop_event, min(delay, max_backoff_s)):
                 break

@@ -54,8 +54,7 @@ class _UpdateHandler(tornado.web.RequestHandler):
     async def post(self) -> None:
         given = self.request.headers.get(SECRET_HEADER, "").encode("utf-8")
         if not hmac.compare_digest(given, self.secret):
-            log.warning("Zalo webhook: request with a wrong secret from %s",
-                        self.request.remote_ip)
+            log.warning("Zalo webhook: request with a wrong secret from %s", self.request.remote_ip)
             self.set_status(403)
             self.finish({"ok": False, "error_code": 403, "description": "Forbidden"})
             return
