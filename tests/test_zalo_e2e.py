@@ -26,7 +26,15 @@ from tests.servers.zalo_api import ZaloApiServer, running_zalo_api
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_MODEL_SERVER = importlib.util.find_spec("tests.servers.openai_server") is not None
-HAS_KB = importlib.util.find_spec("handlers.kb") is not None
+
+
+def _has_kb_command() -> bool:
+    from handlers.setup import build_registry
+
+    return build_registry().find("kb") is not None
+
+
+HAS_KB = _has_kb_command()
 FOOTER = re.compile(r"👍 /hay_(\d+) · 👎 /chuahay_\1 · 📌 /luu_\1$")
 LONG_MARK = "DÀI_4500"
 PARAGRAPH = (
@@ -201,7 +209,7 @@ def test_4500_character_answer_arrives_whole_in_three_messages(bot: Bot) -> None
     assert body.split() == long_answer().split()
 
 
-@pytest.mark.skipif(not HAS_KB, reason="needs the knowledge-base commands (handlers/kb.py)")
+@pytest.mark.skipif(not HAS_KB, reason="needs /kb registered in handlers/setup.py")
 def test_kb_add_then_search(bot: Bot) -> None:
     texts = bot.ask(
         "e7", "/kb add Canh chua cá lóc | Me chua, cà chua, thơm, giá, rau om. #canh", 2
