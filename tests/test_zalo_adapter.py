@@ -296,3 +296,15 @@ async def test_zalo_unreachable_at_start_is_waited_out_until_stop(app: Hearth) -
     assert not task.done()
     stop.set()
     await asyncio.wait_for(task, 5)
+
+
+async def test_an_empty_answer_that_did_not_wait_is_not_spun_on(
+    app: Hearth, zalo_api: ZaloApiServer
+) -> None:
+    zalo_api.state.long_poll_cap_s = 0.0  # 408 at once, as a misbehaving proxy might
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_zalo(app, app.settings, stop))
+    await asyncio.sleep(1.5)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert 1 <= len(zalo_api.calls_of("getUpdates")) <= 3

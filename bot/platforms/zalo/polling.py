@@ -14,6 +14,9 @@ from bot.platforms.zalo.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
+QUICK_EMPTY_S = 0.1
+IDLE_PAUSE_S = 1.0
+
 
 async def wait_or_stop(stop_event: asyncio.Event, seconds: float) -> bool:
     """Sleep, but wake at once when asked to stop; True when stopping."""
@@ -60,7 +63,9 @@ async def run_polling(
 ) -> None:
     """Fetch and dispatch updates until stop_event is set; never raises on API errors."""
     failures = 0
+    loop = asyncio.get_running_loop()
     while not stop_event.is_set():
+        started = loop.time()
         try:
             stopping, update = await _next_update(client, stop_event, poll_timeout_s)
         except ZaloApiError as exc:
@@ -93,3 +98,5 @@ async def run_polling(
         failures = 0
         if update is not None:
             await dispatcher.submit(update)
+        elif loop.time() - started < QUICK_EMPTY_S and await wait_or_stop(stop_event, IDLE_PAUSE_S):
+            break  # an "empty" answer that did not wait: do not spin on it
