@@ -2,12 +2,11 @@
 
 One process per module (a chat per test keeps them apart): ZALO_BOT_TOKEN and
 ZALO_API_BASE_URL point at tests/servers/zalo_api.py, HEARTH_DB lives in a temporary
-directory, and LLM_BASE_URL at the loopback OpenAI-compatible server when it is there.
+directory, and LLM_BASE_URL at the loopback OpenAI-compatible server.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -22,10 +21,10 @@ from typing import Any
 
 import pytest
 
+from tests.servers.openai_server import OpenAIServer, running_openai_server
 from tests.servers.zalo_api import ZaloApiServer, running_zalo_api
 
 ROOT = Path(__file__).resolve().parents[1]
-HAS_MODEL_SERVER = importlib.util.find_spec("tests.servers.openai_server") is not None
 
 
 def _has_kb_command() -> bool:
@@ -75,7 +74,7 @@ class Bot:
     proc: subprocess.Popen[bytes]
     db: Path
     workdir: Path
-    model: Any | None
+    model: OpenAIServer
 
     def ask(self, chat_id: str, text: str, count: int, timeout_s: float = 20) -> list[str]:
         """Push a message and wait until the chat holds `count` messages in all."""
@@ -100,21 +99,18 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     workdir = tmp_path_factory.mktemp("zalo-e2e")
     db = workdir / "hearth.db"
     stderr_path = workdir / "stderr.log"
-    with running_zalo_api(long_poll_cap_s=0.5) as api:
-        model_cm: Any = None
-        model = None
+    with (
+        running_zalo_api(long_poll_cap_s=0.5) as api,
+        running_openai_server(reply_fn=model_reply) as model,
+    ):
         env = clean_env(
             HEARTH_DB=str(db),
             ZALO_BOT_TOKEN=api.token,
             ZALO_API_BASE_URL=api.base_url,
+            LLM_BASE_URL=model.base_url,
+            LLM_MODEL="loopback",
             HEARTH_LOG_LEVEL="INFO",
         )
-        if HAS_MODEL_SERVER:
-            from tests.servers.openai_server import running_openai_server
-
-            model_cm = running_openai_server(reply_fn=model_reply)
-            model = model_cm.__enter__()
-            env.update(LLM_BASE_URL=model.base_url, LLM_MODEL="loopback")
         with stderr_path.open("wb") as stderr:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "bot", "run"],
@@ -140,8 +136,6 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-            if model_cm is not None:
-                model_cm.__exit__(None, None, None)
 
 
 def test_question_is_answered_with_feedback_commands(bot: Bot) -> None:
@@ -184,9 +178,7 @@ def test_429_is_waited_out(bot: Bot) -> None:
     assert len(bot.api.sent_to("e4")) == 2
 
 
-@pytest.mark.skipif(not HAS_MODEL_SERVER, reason="needs tests/servers/openai_server.py")
 def test_question_is_answered_with_the_familys_context(bot: Bot) -> None:
-    assert bot.model is not None
     bot.ask("e5", "/remember Bà nội không ăn được cay", 2)
     texts = bot.ask("e5", "Tối nay nấu món gì?", 3)
     assert texts[-1].startswith("Gợi ý cho cả nhà")
@@ -196,7 +188,6 @@ def test_question_is_answered_with_the_familys_context(bot: Bot) -> None:
     assert asked and "Bà nội không ăn được cay" in asked[-1]
 
 
-@pytest.mark.skipif(not HAS_MODEL_SERVER, reason="needs tests/servers/openai_server.py")
 def test_4500_character_answer_arrives_whole_in_three_messages(bot: Bot) -> None:
     bot.ask("e6", "xin chào", 2)
     texts = bot.ask("e6", f"Kể chi tiết cách kho cá {LONG_MARK}", 5, timeout_s=30)
@@ -210,10 +201,15 @@ def test_4500_character_answer_arrives_whole_in_three_messages(bot: Bot) -> None
 
 
 @pytest.mark.skipif(not HAS_KB, reason="needs /kb registered in handlers/setup.py")
-def test_kb_add_then_search(bot: Bot) -> None:
+def test_kb_add_is_searchable_and_used_in_answers(bot: Bot) -> None:
     texts = bot.ask(
         "e7", "/kb add Canh chua cá lóc | Me chua, cà chua, thơm, giá, rau om. #canh", 2
     )
     assert "Canh chua cá lóc" in texts[-1]
     found = bot.hearth("kb", "search", "canh chua", "--family", "zalo:e7", "--json")
     assert any(hit["title"] == "Canh chua cá lóc" for hit in found)
+    answer = bot.ask("e7", "Nấu canh chua cá lóc thế nào?", 3)[-1]
+    assert FOOTER.search(answer)
+    prompts = [json.dumps(r.body, ensure_ascii=False) for r in bot.model.requests()]
+    asked = [p for p in prompts if "Nấu canh chua cá lóc thế nào?" in p]
+    assert asked and "Me chua, cà chua, thơm, giá, rau om" in asked[-1]
