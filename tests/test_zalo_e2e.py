@@ -196,8 +196,9 @@ def test_4500_character_answer_arrives_whole_in_three_messages(bot: Bot) -> None
     assert len(parts) == 3, texts
     assert all(len(p) <= 2000 for p in parts)
     assert FOOTER.search(parts[-1])
-    body = FOOTER.sub("", "\n\n".join(parts)).strip()
-    assert body.split() == long_answer().split()
+    words = FOOTER.sub("", "\n\n".join(parts)).split()
+    expected = long_answer().split()
+    assert words[: len(expected)] == expected  # whole and in order (sources may follow)
 
 
 @pytest.mark.skipif(not HAS_KB, reason="needs /kb registered in handlers/setup.py")
