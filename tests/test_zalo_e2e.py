@@ -7,6 +7,7 @@ directory, and LLM_BASE_URL at the loopback OpenAI-compatible server.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -214,3 +215,58 @@ def test_kb_add_is_searchable_and_used_in_answers(bot: Bot) -> None:
     prompts = [json.dumps(r.body, ensure_ascii=False) for r in bot.model.requests()]
     asked = [p for p in prompts if "Nấu canh chua cá lóc thế nào?" in p]
     assert asked and "Me chua, cà chua, thơm, giá, rau om" in asked[-1]
+
+
+HAS_TELEGRAM = (
+    importlib.util.find_spec("bot.platforms.telegram") is not None
+    and importlib.util.find_spec("tests.servers.telegram_api") is not None
+)
+
+
+@pytest.mark.skipif(not HAS_TELEGRAM, reason="needs the Telegram adapter and its loopback API")
+def test_telegram_and_zalo_in_one_process_with_one_database(tmp_path: Path) -> None:
+    from tests.servers.telegram_api import TOKEN, running_telegram
+
+    db = tmp_path / "hearth.db"
+    with (
+        running_zalo_api(long_poll_cap_s=0.5) as api,
+        running_telegram() as (telegram, tg_base, tg_file),
+    ):
+        env = clean_env(
+            HEARTH_DB=str(db),
+            ZALO_BOT_TOKEN=api.token,
+            ZALO_API_BASE_URL=api.base_url,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=tg_base,
+            TELEGRAM_API_BASE_FILE_URL=tg_file,
+            TELEGRAM_RATE_LIMIT="off",
+        )
+        with (tmp_path / "stderr.log").open("wb") as stderr:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                cwd=tmp_path,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        try:
+            api.push_text("Zalo hỏi: nấu gì?", chat_id="z1")
+            telegram.push_message(777, "Telegram hỏi: nấu gì?", user_id=777)
+            assert FOOTER.search(api.wait_for_sent("z1", 2, 30)[-1]["text"])
+            telegram.wait_for(lambda: len(telegram.bot_messages(777)) >= 2, timeout=30)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=15) == 0, (tmp_path / "stderr.log").read_text()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "logs", "--json"],
+        cwd=tmp_path,
+        env=clean_env(HEARTH_DB=str(db)),
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    families = {entry["family"] for entry in json.loads(out.stdout)}
+    assert families == {"zalo:z1", "telegram:777"}
