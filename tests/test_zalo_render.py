@@ -29,14 +29,14 @@ def _squash(text: str) -> str:
 
 
 def test_short_text_is_one_message() -> None:
-    assert split_message("  Xin chào cả nhà!  ") == ["Xin chào cả nhà!"]
-    assert split_message("   ") == []
+    assert split_message("  Xin chào cả nhà!  ", LIMIT) == ["Xin chào cả nhà!"]
+    assert split_message("   ", LIMIT) == []
 
 
 def test_splits_on_paragraphs_first() -> None:
     paragraphs = [f"Đoạn {i}: " + "nấu canh chua cá lóc. " * 30 for i in range(6)]
     text = "\n\n".join(p.strip() for p in paragraphs)
-    chunks = split_message(text)
+    chunks = split_message(text, LIMIT)
     assert all(len(c) <= LIMIT for c in chunks)
     for chunk in chunks:
         assert chunk.startswith("Đoạn ")  # every cut fell between paragraphs
@@ -45,13 +45,13 @@ def test_splits_on_paragraphs_first() -> None:
 
 def test_falls_back_to_sentences_then_words_then_hard_cut() -> None:
     sentences = " ".join(f"Câu số {i} nói về cách kho cá." for i in range(200))
-    chunks = split_message(sentences)
+    chunks = split_message(sentences, LIMIT)
     assert all(len(c) <= LIMIT for c in chunks)
     assert all(c.endswith(".") for c in chunks)
     words = " ".join(["bánh"] * 1000)
-    assert all(c.endswith("bánh") for c in split_message(words))
+    assert all(c.endswith("bánh") for c in split_message(words, LIMIT))
     unbroken = "x" * 4500
-    assert [len(c) for c in split_message(unbroken)] == [2000, 2000, 500]
+    assert [len(c) for c in split_message(unbroken, LIMIT)] == [2000, 2000, 500]
 
 
 @settings(max_examples=200, deadline=None)
