@@ -214,7 +214,7 @@ async def test_a_leftover_webhook_is_removed_before_polling(running: Running) ->
     try:
         await asyncio.to_thread(api.wait_for_call, "getUpdates", 1, 5)
         assert api.state.webhook_url == ""
-        api.push_text("chào", chat_id="c6")
+        api.push_text("Hôm nay ăn gì?", chat_id="c6")
         await asyncio.to_thread(api.wait_for_sent, "c6", 2, 5)
     finally:
         stop.set()

@@ -6,62 +6,12 @@ pipeline hands over becomes one or more plain messages.
 
 from __future__ import annotations
 
-import re
-
 from bot.core.i18n import tr
 from bot.core.types import Button, Reply
+from bot.platforms.text_split import split_message
 
 LIMIT = 2000
 MAX_INLINE_DOCUMENT_CHARS = 3 * LIMIT
-SENTENCE_END = re.compile(r"[.!?…。](?:[\"'”’)\]]*)\s+")
-
-
-def _cut_point(window: str, limit: int) -> int:
-    """Where to cut `window` (len > limit): a paragraph, a line, a sentence, a word, or hard."""
-    head = window[: limit + 1]
-    para = head.rfind("\n\n", 0, limit)
-    if para >= limit // 2:
-        return para
-    line = head.rfind("\n", 0, limit)
-    if line >= limit // 2:
-        return line
-    sentence = -1
-    for match in SENTENCE_END.finditer(head):
-        end = match.end()
-        if end <= limit:
-            sentence = end
-    if sentence >= limit // 3:
-        return sentence
-    space = head.rfind(" ", 0, limit)
-    if space >= limit // 4:
-        return space
-    if para > 0:
-        return para
-    if line > 0:
-        return line
-    return limit
-
-
-def split_message(text: str, limit: int = LIMIT) -> list[str]:
-    """Split text into pieces of at most `limit` characters on the best boundary available.
-
-    Paragraphs first, then lines, sentences, words; a hard cut only for unbroken text.
-    Whitespace at a cut is dropped; every other character is kept, in order.
-    """
-    if limit < 1:
-        raise ValueError("limit must be positive")
-    rest = text.strip()
-    chunks: list[str] = []
-    while len(rest) > limit:
-        cut = _cut_point(rest, limit)
-        piece = rest[:cut].rstrip()
-        if not piece:  # only whitespace before the cut: fall back to a hard cut
-            piece, cut = rest[:limit], limit
-        chunks.append(piece)
-        rest = rest[cut:].lstrip()
-    if rest:
-        chunks.append(rest)
-    return chunks
 
 
 def buttons_line(buttons: tuple[Button, ...]) -> str:
