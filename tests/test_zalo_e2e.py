@@ -7,7 +7,6 @@ directory, and LLM_BASE_URL at the loopback OpenAI-compatible server.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -23,18 +22,11 @@ from typing import Any
 import pytest
 
 from tests.servers.openai_server import OpenAIServer, running_openai_server
+from tests.servers.telegram_api import TOKEN, running_telegram
 from tests.servers.zalo_api import ZaloApiServer, running_zalo_api
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def _has_kb_command() -> bool:
-    from handlers.setup import build_registry
-
-    return build_registry().find("kb") is not None
-
-
-HAS_KB = _has_kb_command()
 FOOTER = re.compile(r"👍 /hay_(\d+) · 👎 /chuahay_\1 · 📌 /luu_\1$")
 LONG_MARK = "DÀI_4500"
 PARAGRAPH = (
@@ -202,7 +194,6 @@ def test_4500_character_answer_arrives_whole_in_three_messages(bot: Bot) -> None
     assert words[: len(expected)] == expected  # whole and in order (sources may follow)
 
 
-@pytest.mark.skipif(not HAS_KB, reason="needs /kb registered in handlers/setup.py")
 def test_kb_add_is_searchable_and_used_in_answers(bot: Bot) -> None:
     texts = bot.ask(
         "e7", "/kb add Canh chua cá lóc | Me chua, cà chua, thơm, giá, rau om. #canh", 2
@@ -217,16 +208,7 @@ def test_kb_add_is_searchable_and_used_in_answers(bot: Bot) -> None:
     assert asked and "Me chua, cà chua, thơm, giá, rau om" in asked[-1]
 
 
-HAS_TELEGRAM = (
-    importlib.util.find_spec("bot.platforms.telegram") is not None
-    and importlib.util.find_spec("tests.servers.telegram_api") is not None
-)
-
-
-@pytest.mark.skipif(not HAS_TELEGRAM, reason="needs the Telegram adapter and its loopback API")
 def test_telegram_and_zalo_in_one_process_with_one_database(tmp_path: Path) -> None:
-    from tests.servers.telegram_api import TOKEN, running_telegram
-
     db = tmp_path / "hearth.db"
     with (
         running_zalo_api(long_poll_cap_s=0.5) as api,
