@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli_logs",
     "bot.cli_kb",
     "bot.cli_report",
+    "bot.cli_bench",
 )
 
 

@@ -158,7 +158,11 @@ async def measure_kb_search(
     try:
         kb = hearth.services.kb
         if kb is None:
-            return None
+            try:
+                from knowledge.store import KnowledgeBase
+            except ImportError:
+                return None
+            kb = KnowledgeBase(hearth.services.db)
         rng = random.Random(seed)
         times: list[float] = []
         hits = 0
