@@ -28,6 +28,7 @@ chat: $(STAMP)
 test: $(DEVSTAMP)
 	$(BIN)/ruff check bot handlers knowledge tests
 	$(BIN)/python -m pytest -q
+	$(BIN)/hearth bench --quick
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check bot handlers knowledge tests

@@ -110,7 +110,7 @@ def incoming_for(index: int, text: str, message_id: str, families: int) -> Incom
 
 
 async def measure_overhead(
-    settings: Settings, families: int, samples: int, warmup: int, seed: int = 1
+    settings: Settings, families: int, samples: int, warmup: int, seed: int = 1, tag: str = "a"
 ) -> dict[str, Any]:
     """Sequential chat messages to random families; Hearth's time = total − model wait."""
     from bot.app import build
@@ -126,7 +126,7 @@ async def measure_overhead(
         totals: list[float] = []
         own: list[float] = []
         for n in range(warmup + samples):
-            inc = incoming_for(rng.randrange(families), question(rng), f"ovh-{seed}-{n}", families)
+            inc = incoming_for(rng.randrange(families), question(rng), f"ovh-{tag}-{n}", families)
             before = timed.outside_ns if timed else 0
             began = time.perf_counter_ns()
             await hearth.pipeline.handle(inc, outbox)

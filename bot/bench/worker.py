@@ -74,7 +74,9 @@ def _profiled(settings: Any, job: dict[str, Any]) -> dict[str, Any]:
     profiler = Profiler(async_mode="enabled")
     with profiler:
         result = measure.run(
-            measure.measure_overhead(settings, job["families"], job["samples"], job["warmup"])
+            measure.measure_overhead(
+                settings, job["families"], job["samples"], job["warmup"], tag="profile"
+            )
         )
     Path(job["profile_out"]).write_text(profiler.output_text(unicode=True, color=False))
     return result
