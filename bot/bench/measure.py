@@ -85,6 +85,16 @@ class TimedModel:
         return self.model_ns - self.callback_ns
 
 
+async def _count_statements(db: Any) -> list[str]:
+    """Every SQL statement both connections run (BEGIN/COMMIT included: each is a hop)."""
+    seen: list[str] = []
+    for name in ("_writer", "_reader"):
+        conn = getattr(db, name, None)
+        if conn is not None:
+            await conn.set_trace_callback(seen.append)
+    return seen
+
+
 def question(rng: random.Random) -> str:
     """A family question like the ones in the synthetic history."""
     pool = VI_QUESTIONS if rng.random() < 0.8 else EN_QUESTIONS
@@ -123,24 +133,33 @@ async def measure_overhead(
             timed = TimedModel(hearth.services.llm)
             hearth.services.llm = timed
         outbox = BenchOutbox()
+        statements = await _count_statements(hearth.services.db)
         totals: list[float] = []
         own: list[float] = []
+        cpu: list[float] = []
         for n in range(warmup + samples):
             inc = incoming_for(rng.randrange(families), question(rng), f"ovh-{tag}-{n}", families)
             before = timed.outside_ns if timed else 0
+            if n == warmup:
+                statements.clear()
+            cpu_began = time.process_time_ns()
             began = time.perf_counter_ns()
             await hearth.pipeline.handle(inc, outbox)
             spent = time.perf_counter_ns() - began
+            cpu_spent = time.process_time_ns() - cpu_began
             model = (timed.outside_ns if timed else 0) - before
             if n >= warmup:
                 totals.append(spent / 1e6)
                 own.append((spent - model) / 1e6)
+                cpu.append(cpu_spent / 1e6)
         answered = sum(1 for _, r in outbox.replies if r.answer_id is not None)
         if answered < warmup + samples:
             raise RuntimeError(f"only {answered} of {warmup + samples} messages were answered")
         return {
             "overhead": summarize(own),
             "handle_total": summarize(totals),
+            "process_cpu_ms": summarize(cpu),
+            "sql_statements_per_message": len(statements) / samples,
             "with_model": timed is not None,
             "kb": hearth.services.kb is not None,
         }

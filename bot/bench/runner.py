@@ -142,6 +142,8 @@ def model_servers(results: Results) -> Iterator[tuple[Any, Any]]:
 def run_bench(plan: Plan, keep: Path | None = None) -> dict[str, Any]:
     """Every measurement at `plan`'s scale; the result document of `hearth bench --json`."""
     res = Results()
+    res.details["load_average_before"] = os.getloadavg()
+    res.details["cpus"] = os.cpu_count()
     with ExitStack() as stack:
         workdir = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hearth-")))
         db = workdir / "bench.db"
@@ -159,6 +161,7 @@ def run_bench(plan: Plan, keep: Path | None = None) -> dict[str, Any]:
         _concurrent(res, plan, db, workdir, slow)
         _telegram(res, plan, db, workdir, fast)
         _kb_search(res, plan, db, workdir, kb_reason, built.entries)
+        res.details["load_average_after"] = os.getloadavg()
         res.fields["rss_mb"] = round(max(res.rss), 1) if res.rss else None
         res.fields["families"] = plan.families
         res.fields["messages"] = built.messages
