@@ -49,7 +49,8 @@ class TimedModel:
     """The real model client, with the time spent waiting for the model counted apart.
 
     The answer-log callback (`llm_calls` insert) runs inside `complete`; its time is
-    counted back into Hearth's own work, because it is Hearth's database write.
+    counted back into Hearth's own work, because it is Hearth's database write. Only
+    answers are timed: a background summary's model call overlaps the next message.
     """
 
     def __init__(self, inner: Any) -> None:
@@ -64,7 +65,8 @@ class TimedModel:
                 try:
                     await on_call(call)
                 finally:
-                    self.callback_ns += time.perf_counter_ns() - began
+                    if getattr(call, "purpose", "chat") == "chat":
+                        self.callback_ns += time.perf_counter_ns() - began
 
             inner._on_call = timed_on_call
 
@@ -72,7 +74,9 @@ class TimedModel:
         return getattr(self.inner, name)
 
     async def complete(self, messages: Any, **kwargs: Any) -> Any:
-        """Delegate to the real client and count the wall time."""
+        """Delegate to the real client; count the wall time of answers (not background work)."""
+        if kwargs.get("purpose", "chat") != "chat":
+            return await self.inner.complete(messages, **kwargs)
         began = time.perf_counter_ns()
         try:
             return await self.inner.complete(messages, **kwargs)
