@@ -233,7 +233,8 @@ def _telegram(res: Results, plan: Plan, db: Path, workdir: Path, fast: Any) -> N
         db, workdir, fast.base_url, plan.telegram_chats, plan.telegram_messages, plan.families
     )
     res.details["telegram"] = out
-    res.rss.append(out["hearth_rss_mb"])
+    if out["hearth_rss_mb"] is not None:
+        res.rss.append(out["hearth_rss_mb"])
     res.fields["msgs_per_s"] = round(out["hearth"]["msgs_per_s"], 1)
     res.fields["echo_msgs_per_s"] = round(out["echo"]["msgs_per_s"], 1)
     res.fields["ratio_to_echo"] = round(out["hearth"]["msgs_per_s"] / out["echo"]["msgs_per_s"], 3)
