@@ -43,5 +43,5 @@ def test_quick_bench_reports_every_field(tmp_path: Path) -> None:
             assert value >= 0, (name, value)
     assert result["messages"] == 20_000
     assert result["families"] == 50
-    assert result["details"]["overhead"]["overhead"]["n"] == 300
+    assert result["details"]["overhead"]["overhead"]["n"] == 150
     assert "| `overhead_ms_p99` |" in table(result)

@@ -42,7 +42,7 @@ class Plan:
     @classmethod
     def quick(cls) -> Plan:
         """Small enough for CI (well under 30 s)."""
-        return cls(50, 20_000, 500, 2_000, 300, 50, 200, 50, 400, 3)
+        return cls(50, 20_000, 500, 2_000, 150, 30, 50, 25, 100, 2)
 
     @classmethod
     def full(cls) -> Plan:
@@ -146,6 +146,7 @@ def model_servers(results: Results) -> Iterator[tuple[Any, Any]]:
 def run_bench(plan: Plan, keep: Path | None = None) -> dict[str, Any]:
     """Every measurement at `plan`'s scale; the result document of `hearth bench --json`."""
     res = Results()
+    began = time.perf_counter()
     res.details["load_average_before"] = os.getloadavg()
     res.details["cpus"] = os.cpu_count()
     with ExitStack() as stack:
@@ -160,11 +161,17 @@ def run_bench(plan: Plan, keep: Path | None = None) -> dict[str, Any]:
             built.entries, built.entries_seconds = kb_fill.fill_entries(db, records)
         fast, slow = stack.enter_context(model_servers(res))
         llm_url = fast.base_url if fast is not None else None
-        _overhead(res, plan, db, workdir, llm_url, built.entries)
-        _startup(res, plan, db, workdir, llm_url)
-        _concurrent(res, plan, db, workdir, slow)
-        _telegram(res, plan, db, workdir, fast)
-        _kb_search(res, plan, db, workdir, kb_reason, built.entries)
+        phases = res.details["phase_seconds"] = {"build": round(time.perf_counter() - began, 2)}
+        for name, phase in (
+            ("overhead", lambda: _overhead(res, plan, db, workdir, llm_url, built.entries)),
+            ("startup", lambda: _startup(res, plan, db, workdir, llm_url)),
+            ("concurrent_2s", lambda: _concurrent(res, plan, db, workdir, slow)),
+            ("telegram", lambda: _telegram(res, plan, db, workdir, fast)),
+            ("kb_search", lambda: _kb_search(res, plan, db, workdir, kb_reason, built.entries)),
+        ):
+            started = time.perf_counter()
+            phase()
+            phases[name] = round(time.perf_counter() - started, 2)
         res.details["load_average_after"] = os.getloadavg()
         res.fields["rss_mb"] = round(max(res.rss), 1) if res.rss else None
         res.fields["families"] = plan.families

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ class AnswerCounter:
         self.pos = 0
         self.count = 0
         self.calls = 0
+        self.methods: Counter[str] = Counter()
 
     def poll(self) -> int:
         """Scan calls made since the last poll; returns the running answer count."""
@@ -53,6 +55,7 @@ class AnswerCounter:
             new = self.fake.calls[self.pos :]
             self.pos = len(self.fake.calls)
         self.calls += len(new)
+        self.methods.update(call.method for call in new)
         for call in new:
             if call.method in ANSWER_METHODS and "fb:up" in str(call.params.get("reply_markup")):
                 self.count += 1
@@ -132,6 +135,7 @@ def _phase(
         counter.wait(chats, timeout=120)
         base = counter.count
         calls_before = counter.calls
+        methods_before = counter.methods.copy()
         began = time.perf_counter_ns()
         for n in range(messages):
             push(n)
@@ -149,6 +153,7 @@ def _phase(
         "messages": messages,
         "chats": chats,
         "api_calls_per_message": (counter.calls - calls_before) / messages,
+        "api_calls_by_method": dict(counter.methods - methods_before),
         "startup_s": startup_s,
         "rss_mb": rss,
     }
