@@ -22,7 +22,7 @@ from tests.conftest import make_settings
 from tests.support import RecordingOutbox
 
 BIG_TABLES = ("messages", "answers", "entries", "answer_messages", "returns")
-SKIP = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|PRAGMA|ANALYZE|SAVEPOINT|RELEASE)\b", re.I)
+SKIP = re.compile(r"^\s*(--|(BEGIN|COMMIT|ROLLBACK|PRAGMA|ANALYZE|SAVEPOINT|RELEASE)\b)", re.I)
 SCAN = re.compile(r"\bSCAN (\w+)(?: AS (\w+))?")
 
 

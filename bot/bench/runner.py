@@ -47,7 +47,7 @@ class Plan:
     @classmethod
     def full(cls) -> Plan:
         """The scale the targets are stated at."""
-        return cls(1_000, 1_000_000, 10_000, 100_000, 2_000, 200, 1_000, 200, 4_000, 5)
+        return cls(1_000, 1_000_000, 10_000, 100_000, 2_000, 200, 1_000, 200, 2_000, 5)
 
 
 class Results:
@@ -154,11 +154,11 @@ def run_bench(plan: Plan, keep: Path | None = None) -> dict[str, Any]:
         db = workdir / "bench.db"
         scale = synthetic.Scale(plan.families, plan.messages, plan.entries)
         built = synthetic.build_core(db, scale)
-        res.details["build"] = asdict(built)
         kb_reason = kb_fill.kb_missing_reason()
         if kb_reason is None:
             records = synthetic.entry_records(plan.overhead_entries, plan.families)
             built.entries, built.entries_seconds = kb_fill.fill_entries(db, records)
+        res.details["build"] = asdict(built)
         fast, slow = stack.enter_context(model_servers(res))
         llm_url = fast.base_url if fast is not None else None
         phases = res.details["phase_seconds"] = {"build": round(time.perf_counter() - began, 2)}
