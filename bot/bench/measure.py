@@ -7,6 +7,7 @@ Each function builds the real app (`bot.app.build`) on the synthetic database an
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import re
 import time
@@ -75,9 +76,9 @@ class TimedModel:
 
     def time_embeddings(self, kb: Any) -> None:
         """The knowledge base embeds each query at the endpoint: that wait is the model's too."""
-        vectors = getattr(kb, "vectors", None)
+        vectors: Any = getattr(kb, "vectors", None)
         embedder = getattr(vectors, "embedder", None)
-        if embedder is None:
+        if vectors is None or embedder is None:
             return
 
         async def timed_embed(texts: list[str]) -> Any:
@@ -105,14 +106,22 @@ class TimedModel:
         return self.model_ns - self.callback_ns
 
 
-async def _count_statements(db: Any) -> list[str]:
-    """Every SQL statement both connections run (BEGIN/COMMIT included: each is a hop)."""
-    seen: list[str] = []
-    for name in ("_writer", "_reader"):
-        conn = getattr(db, name, None)
-        if conn is not None:
-            await conn.set_trace_callback(seen.append)
-    return seen
+class StatementCounter:
+    """Counts SQL statements both connections run (BEGIN/COMMIT and FTS5's own included)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, _sql: str) -> None:
+        self.count += 1
+
+    async def attach(self, db: Any) -> StatementCounter:
+        """Trace the database's connections (only a count is kept: no memory grows)."""
+        for name in ("_writer", "_reader"):
+            conn = getattr(db, name, None)
+            if conn is not None:
+                await conn.set_trace_callback(self)
+        return self
 
 
 def question(rng: random.Random) -> str:
@@ -140,13 +149,14 @@ def incoming_for(index: int, text: str, message_id: str, families: int) -> Incom
 
 
 async def measure_overhead(
-    settings: Settings, families: int, samples: int, warmup: int, seed: int = 1, tag: str = "a"
+    settings: Settings, families: int, samples: int, warmup: int, seed: int = 1, tag: str = ""
 ) -> dict[str, Any]:
     """Sequential chat messages to random families; Hearth's time = total − model wait."""
     from bot.app import build
 
     hearth = await build(settings)
     rng = random.Random(seed)
+    tag = tag or str(os.getpid())  # message ids never collide with an earlier run's
     try:
         timed = None
         if hearth.services.llm is not None:
@@ -154,7 +164,7 @@ async def measure_overhead(
             timed.time_embeddings(hearth.services.kb)
             hearth.services.llm = timed
         outbox = BenchOutbox()
-        statements = await _count_statements(hearth.services.db)
+        statements = await StatementCounter().attach(hearth.services.db)
         totals: list[float] = []
         own: list[float] = []
         cpu: list[float] = []
@@ -162,7 +172,7 @@ async def measure_overhead(
             inc = incoming_for(rng.randrange(families), question(rng), f"ovh-{tag}-{n}", families)
             before = timed.outside_ns if timed else 0
             if n == warmup:
-                statements.clear()
+                statements.count = 0
             cpu_began = time.process_time_ns()
             began = time.perf_counter_ns()
             await hearth.pipeline.handle(inc, outbox)
@@ -180,7 +190,7 @@ async def measure_overhead(
             "overhead": summarize(own),
             "handle_total": summarize(totals),
             "process_cpu_ms": summarize(cpu),
-            "sql_statements_per_message": len(statements) / samples,
+            "sql_statements_per_message": statements.count / samples,
             "with_model": timed is not None,
             "kb": hearth.services.kb is not None,
         }
@@ -236,7 +246,7 @@ async def measure_concurrent(settings: Settings, families: int, chats: int) -> d
             burst = 2 if i < ordered_chats else 1
             for k in range(burst):
                 text = f"[{k + 1}] {question(rng)}"
-                jobs.append((i, incoming_for(i, text, f"c-{i}-{k}", families)))
+                jobs.append((i, incoming_for(i, text, f"c{os.getpid()}-{i}-{k}", families)))
         began = time.perf_counter_ns()
         tasks = [asyncio.create_task(hearth.pipeline.handle(inc, outbox_of[i])) for i, inc in jobs]
         await asyncio.gather(*tasks)
@@ -260,6 +270,8 @@ async def measure_concurrent(settings: Settings, families: int, chats: int) -> d
                     order_failures.append({"chat": i, "tags": tags, "texts": texts_of(i)})
             else:
                 latencies.append((answers[0][0] - began) / 1e9)
+        if not latencies:
+            raise RuntimeError(f"no chat was answered: {outbox_of[0].replies[:1]}")
         return {
             "latency_s": summarize(latencies),
             "order_ok": order_ok,

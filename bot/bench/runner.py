@@ -57,7 +57,12 @@ class Results:
         self.fields: dict[str, Any] = {}
         self.reasons: dict[str, str] = {}
         self.details: dict[str, Any] = {}
-        self.rss: list[float] = []
+        self.rss: dict[str, float] = {}
+
+    def peak(self, process: str, rss_mb: float | None) -> None:
+        """Remember one Hearth process's peak resident memory."""
+        if rss_mb is not None:
+            self.rss[process] = round(rss_mb, 1)
 
     def null(self, names: tuple[str, ...], reason: str) -> None:
         """Mark fields as not measured, with why."""
@@ -173,7 +178,8 @@ def run_bench(plan: Plan, keep: Path | None = None) -> dict[str, Any]:
             phase()
             phases[name] = round(time.perf_counter() - started, 2)
         res.details["load_average_after"] = os.getloadavg()
-        res.fields["rss_mb"] = round(max(res.rss), 1) if res.rss else None
+        res.fields["rss_mb"] = max(res.rss.values()) if res.rss else None
+        res.details["rss_mb_by_process"] = res.rss
         res.fields["families"] = plan.families
         res.fields["messages"] = built.messages
         res.fields.setdefault("kb_entries", built.entries)
@@ -192,7 +198,7 @@ def _overhead(
         "warmup": plan.warmup,
     }
     out = run_worker(job, workdir)
-    res.rss.append(out["rss_mb"])
+    res.peak("overhead worker", out["rss_mb"])
     stats = out["result"]["overhead"]
     res.fields["overhead_ms_p50"] = round(stats["p50"], 3)
     res.fields["overhead_ms_p99"] = round(stats["p99"], 3)
@@ -222,7 +228,7 @@ def _concurrent(res: Results, plan: Plan, db: Path, workdir: Path, slow: Any) ->
         "chats": plan.concurrent_chats,
     }
     out = run_worker(job, workdir)
-    res.rss.append(out["rss_mb"])
+    res.peak("concurrent worker", out["rss_mb"])
     result = out["result"]
     res.details["concurrent_2s"] = result
     if not result["order_ok"] or result["unanswered"]:
@@ -249,8 +255,7 @@ def _telegram(res: Results, plan: Plan, db: Path, workdir: Path, fast: Any) -> N
         db, workdir, fast.base_url, plan.telegram_chats, plan.telegram_messages, plan.families
     )
     res.details["telegram"] = out
-    if out["hearth_rss_mb"] is not None:
-        res.rss.append(out["hearth_rss_mb"])
+    res.peak("hearth run (telegram)", out["hearth_rss_mb"])
     res.fields["msgs_per_s"] = round(out["hearth"]["msgs_per_s"], 1)
     res.fields["echo_msgs_per_s"] = round(out["echo"]["msgs_per_s"], 1)
     res.fields["ratio_to_echo"] = round(out["hearth"]["msgs_per_s"] / out["echo"]["msgs_per_s"], 3)
@@ -278,7 +283,7 @@ def _kb_search(
         "warmup": plan.warmup,
     }
     out = run_worker(job, workdir)
-    res.rss.append(out["rss_mb"])
+    res.peak("kb_search worker", out["rss_mb"])
     result = out["result"]
     if result is None:
         res.null(names, "the app was built without a knowledge base")
