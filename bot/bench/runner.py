@@ -21,6 +21,8 @@ from bot.bench import kb_fill, loopback, synthetic
 log = logging.getLogger(__name__)
 
 OWN_ENV_PREFIXES = ("HEARTH_", "LLM_", "TELEGRAM_", "ZALO_")
+MODEL_SECONDS = 2.0  # concurrent_2s: how long the loopback model takes per answer
+SLOW_REQUESTS = 10_000  # scripted slow answers: answers and summaries of 1,000 chats fit
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +142,10 @@ def model_servers(results: Results) -> Iterator[tuple[Any, Any]]:
         yield None, None
         return
     fast = mod.OpenAIServer(latency_s=0.0).start()
-    slow = mod.OpenAIServer(latency_s=2.0).start()
+    # The 2 s are the model thinking: chat completions wait, the query embeddings of
+    # knowledge search do not (scripted per request; more than the run can use).
+    slow = mod.OpenAIServer(latency_s=0.0).start()
+    slow.script(*(mod.delay(MODEL_SECONDS) for _ in range(SLOW_REQUESTS)))
     try:
         yield fast, slow
     finally:
