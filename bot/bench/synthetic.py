@@ -85,17 +85,6 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _batches(rows: Iterator[tuple[Any, ...]], size: int = BATCH) -> Iterator[list[tuple[Any, ...]]]:
-    batch: list[tuple[Any, ...]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 class _World:
     """Generates the rows; ids are assigned here so foreign keys line up without lookups."""
 
