@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 from bot.bench.report import FIELDS, table
 from bot.bench.stats import percentile, summarize
+from bot.bench.synthetic import Scale, build_core
 
 
 def test_percentiles_are_nearest_rank() -> None:
@@ -19,6 +21,40 @@ def test_percentiles_are_nearest_rank() -> None:
     assert percentile([3.0], 99) == 3.0
     stats = summarize([1.0, 2.0, 3.0, 100.0])
     assert stats["p50"] == 2.5 and stats["max"] == 100.0 and stats["n"] == 4
+
+
+def test_synthetic_world_is_consistent(tmp_path: Path) -> None:
+    db_path = tmp_path / "w.db"
+    stats = build_core(db_path, Scale(families=12, messages=3_000, entries=0))
+    conn = sqlite3.connect(db_path)
+    try:
+
+        def one(sql: str) -> int:
+            return int(conn.execute(sql).fetchone()[0])
+
+        assert one("SELECT count(*) FROM messages") == stats.messages == 3_000
+        assert one("SELECT count(*) FROM answers") == stats.answers > 0
+        # every answer belongs to a user message of its own family, by a member of it
+        assert (
+            one(
+                "SELECT count(*) FROM answers a JOIN messages m ON m.id = a.message_id"
+                " AND m.family_id = a.family_id AND m.role = 'user'"
+                " JOIN members mem ON mem.id = a.member_id AND mem.family_id = a.family_id"
+            )
+            == stats.answers
+        )
+        assert one("SELECT count(*) FROM messages WHERE role = 'assistant'") == stats.answers
+        assert (
+            one(
+                "SELECT count(*) FROM messages m JOIN members mem ON mem.id = m.member_id"
+                " WHERE mem.family_id != m.family_id"
+            )
+            == 0
+        )
+        assert one("SELECT count(*) FROM families WHERE greeted = 1") == 12
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        conn.close()
 
 
 def test_quick_bench_reports_every_field(tmp_path: Path) -> None:
