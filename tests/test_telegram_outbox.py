@@ -186,3 +186,12 @@ def test_keyboard_drops_callback_data_telegram_would_refuse() -> None:
     assert markup is not None
     assert [b.text for b in markup.inline_keyboard[0]] == ["ok"]
     assert keyboard(()) is None
+
+
+async def test_a_quick_answer_is_one_message_without_preview(bot: Bot, fake: FakeTelegram) -> None:
+    box = outbox(bot, Pacing.unlimited())
+    for i in range(30):
+        await box.preview("Cá kho tộ " * (i + 1))
+    await box.send(Reply("Cá kho tộ " * 30, BUTTONS))
+    assert fake.sent("editMessageText", CHAT) == []
+    assert len(fake.sent("sendMessage", CHAT)) == 1

@@ -63,7 +63,7 @@ class TelegramAdapter:
     def __init__(self, pipeline: Any, settings: Settings) -> None:
         self.pipeline = pipeline
         self.settings = settings
-        self.clocks = ChatClocks(Pacing() if settings.telegram_rate_limit else Pacing.off())
+        self.clocks = ChatClocks(Pacing() if settings.telegram_rate_limit else Pacing.unlimited())
         self.admins = AdminCache()
         self.application = build_application(settings)
         self._inflight: set[asyncio.Task[Any]] = set()

@@ -39,10 +39,17 @@ class Pacing:
     group_s: float = 3.0
     final_s: float = 1.0
     retry_s: float = 1.0  # first back-off after a network error; doubles up to 8 s
+    first_preview_s: float = 0.8  # a quick answer arrives whole, without a preview message
 
     @classmethod
     def off(cls) -> Pacing:
-        return cls(0.0, 0.0, 0.0)
+        """No pacing at all (tests against the loopback Bot API)."""
+        return cls(0.0, 0.0, 0.0, first_preview_s=0.0)
+
+    @classmethod
+    def unlimited(cls) -> Pacing:
+        """TELEGRAM_RATE_LIMIT=off: finals go at once, previews stay paced (they are extra calls)."""
+        return cls(final_s=0.0)
 
 
 @dataclass
@@ -88,6 +95,7 @@ class TelegramOutbox:
     ) -> None:
         self.bot = bot
         self.chat_id = chat_id
+        self._born = time.monotonic()
         self.clocks = clocks
         self.is_group = is_group
         self.thread_id = int(thread_id) if thread_id else None
@@ -145,6 +153,8 @@ class TelegramOutbox:
         clock = self.clocks.get(self.chat_id)
         interval = self.clocks.pacing.group_s if self.is_group else self.clocks.pacing.private_s
         now = time.monotonic()
+        if self._preview_id is None and now - self._born < self.clocks.pacing.first_preview_s:
+            return
         if clock.lock.locked() or now < clock.blocked_until or now - clock.last < interval:
             return
         async with clock.lock:
