@@ -134,13 +134,27 @@ class Word:
 
 def content_words(text: str) -> list[Word]:
     """Topic words: filler words and single letters dropped."""
+    return list(_content_words(text))
+
+
+@lru_cache(maxsize=4096)
+def _content_words(text: str) -> tuple[Word, ...]:
     out = []
     for raw in words(text):
         folded = fold(raw)
         if len(folded) < 2 or folded in VI_STOP or folded in EN_STOP or folded.isdigit():
             continue
         out.append(Word(raw, folded))
-    return out
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _word_index(text: str) -> dict[str, frozenset[str]]:
+    """folded word → the spellings it has in the text (entries are measured again and again)."""
+    index: dict[str, set[str]] = {}
+    for word in _content_words(text):
+        index.setdefault(word.folded, set()).add(word.raw)
+    return {k: frozenset(v) for k, v in index.items()}
 
 
 def same_word(a: Word, b: Word) -> bool:
@@ -153,11 +167,15 @@ def same_word(a: Word, b: Word) -> bool:
 def overlap(query: list[Word], text: str) -> list[str]:
     """The query words found in a text (folded, in query order, unique)."""
     found: list[str] = []
-    candidates = content_words(text)
+    index = _word_index(text)
     for q in query:
         if q.folded in found:
             continue
-        if any(same_word(q, c) for c in candidates):
+        spellings = index.get(q.folded)
+        if not spellings:
+            continue
+        # same_word: equal when folded, unless both carry marks and the marks differ
+        if not q.marked or q.raw in spellings or q.folded in spellings:
             found.append(q.folded)
     return found
 

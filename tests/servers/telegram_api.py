@@ -570,6 +570,7 @@ class FakeTelegram:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls per response
     server: _Server
     protocol_version = "HTTP/1.1"
 
@@ -654,7 +655,7 @@ def _parse_body(content_type: str, body: bytes):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 256
+    request_queue_size = 2048
     allow_reuse_address = True
 
     def __init__(self, fake: FakeTelegram) -> None:

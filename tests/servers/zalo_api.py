@@ -241,7 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 128
+    request_queue_size = 2048
     state: ZaloState
 
     def handle_error(self, request: Any, client_address: Any) -> None:
