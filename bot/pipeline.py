@@ -246,8 +246,14 @@ class Pipeline:
             question = ctx.args
             if inc.attachment is not None and inc.attachment.kind == "voice":
                 question = await self._transcribe(ctx)
-            if not question:
-                return None
+            if not question.strip():
+                return Reply(
+                    tr(
+                        lang,
+                        "Mình chưa thấy câu hỏi nào trong tin nhắn này. Bạn gõ câu hỏi giúp mình nhé.",
+                        "I couldn't find a question in that message. Please type your question.",
+                    )
+                )
             return await self.services.answers.answer(ctx, question)
         name, args = parsed
         found = self.registry.find(name)
