@@ -59,7 +59,7 @@ def _cases() -> list[Hostile]:
         Hostile("fts-paren", "(cá"),
         Hostile("fts-close-paren", ")"),
         Hostile("fts-braces", "{cá kho} [thịt]"),
-        Hostile("fts-mix", "cá's \"kho\" *:-^ NEAR( OR"),
+        Hostile("fts-mix", 'cá\'s "kho" *:-^ NEAR( OR'),
         Hostile("quote-apostrophe", "'"),
         Hostile("backslash", "\\"),
         Hostile("percent-underscore", "%_%"),
