@@ -1,0 +1,262 @@
+"""Every registered command × every role: allowed or politely refused, with data untouched.
+
+The command list comes from the real registry (`handlers.setup.build_registry()`), so a
+command added later is covered without touching this file; its expected role is its
+registered `Command.role`, except for sub-commands and contract rules listed below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.app import Hearth, build
+from bot.core.errors import PermissionDenied
+from bot.core.types import CallbackEvent, Incoming
+from handlers.base import Ctx, Role
+from handlers.setup import build_registry
+from tests.conftest import make_settings
+from tests.support import RecordingOutbox, msg
+
+GROUP = "perm-group"
+PLATFORMS = ("telegram", "zalo")
+
+# Sub-commands whose role differs from the command's own (the contract's list).
+SUBCOMMAND_ROLE: dict[tuple[str, str], Role] = {
+    ("kb", "add"): "admin",
+    ("kb", "edit"): "admin",
+    ("kb", "remove"): "admin",
+    ("kb", "undo"): "admin",
+    ("kb", "import"): "admin",
+    ("kb", "show"): "member",
+    ("kb", "list"): "member",
+    ("kb", "search"): "member",
+    ("kb", "history"): "member",
+    ("kb", "export"): "member",
+    ("family", ""): "member",
+    ("family", "set"): "admin",
+}
+# Contract rules that hold whatever role a handler registers itself with.
+CONTRACT_ROLE: dict[str, Role] = {
+    "suggest": "member",
+    "review": "admin",
+    "approve": "admin",
+    "reject": "admin",
+    "deletefamily": "admin",
+    "help": "member",
+    "start": "member",
+    "remember": "member",
+    "memory": "member",
+    "saved": "member",
+    "why": "member",
+}
+# Arguments that make each invocation meaningful ({entry} is a seeded entry id).
+ARGS: dict[tuple[str, str], str] = {
+    ("remember", ""): "bà nội không ăn cay",
+    ("forget", ""): "1",
+    ("kb", "add"): "Cá kho tộ | Kho cá với nước màu trong nồi đất #món",
+    ("kb", "edit"): "{entry} Canh chua | Nấu với me và cá lóc",
+    ("kb", "remove"): "{entry}",
+    ("kb", "undo"): "{entry}",
+    ("kb", "show"): "{entry}",
+    ("kb", "history"): "{entry}",
+    ("kb", "search"): "canh chua",
+    ("family", "set"): "region Nam",
+    ("suggest", ""): "Chè đậu | Nấu đậu xanh với đường",
+    ("approve", ""): "1",
+    ("reject", ""): "1",
+}
+# Tables a refused command may still write (the message itself, the member's last visit).
+VOLATILE = {"messages", "members", "families", "sqlite_sequence"}
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One way of calling a command and the least role that may do it."""
+
+    text: str
+    role: Role
+
+    @property
+    def id(self) -> str:
+        return self.text.split(" ", 2)[0] + ("_" + self.text.split(" ")[1] if " " in self.text else "")
+
+
+def invocations() -> list[Invocation]:
+    """Every registered command (and known sub-command) with its expected role."""
+    reg = build_registry()
+    found: list[Invocation] = []
+    for cmd in reg.commands:
+        subs = sorted({sub for (name, sub) in SUBCOMMAND_ROLE if name == cmd.name})
+        for sub in subs or [""]:
+            role = SUBCOMMAND_ROLE.get((cmd.name, sub)) or CONTRACT_ROLE.get(cmd.name) or cmd.role
+            args = ARGS.get((cmd.name, sub), "")
+            text = " ".join(p for p in (f"/{cmd.name}", sub, args) if p)
+            found.append(Invocation(text, role))
+    for prefix, cmd in reg.prefix_handlers:
+        found.append(Invocation(f"/{prefix}{{answer}}", cmd.role))
+    return found
+
+
+@dataclass(frozen=True)
+class Who:
+    """A person writing in the shared group chat."""
+
+    name: str
+    user_id: str
+    chat_admin: bool
+    is_admin: bool  # what the contract says this person may do in the group
+
+
+ROLES = (
+    Who("member", "mem", chat_admin=False, is_admin=False),
+    Who("family_admin", "adm", chat_admin=True, is_admin=True),
+    Who("global_admin", "glob", chat_admin=False, is_admin=True),
+    Who("other_family_admin", "out", chat_admin=False, is_admin=False),
+)
+
+
+async def _refusals(hearth: Hearth) -> tuple[str, ...]:
+    """The exact refusal texts, taken from the code that raises them."""
+    inc = msg("x", chat="refusal-probe", kind="group")
+    fam = await hearth.services.families.ensure("console", "refusal-probe", "group")
+    member = await hearth.services.families.member(fam, "nobody", "nobody")
+    texts: list[str] = []
+    for hint in (True, False):
+        ctx = Ctx(hearth.services, inc, fam, member, "vi", "", "", RecordingOutbox())
+        with pytest.raises(PermissionDenied) as caught:
+            ctx.require_admin(suggest_hint=hint)
+        texts += [caught.value.vi, caught.value.en]
+    return tuple(texts)
+
+
+async def _snapshot(hearth: Hearth) -> str:
+    """A digest of every table a refused command must leave alone."""
+    db = hearth.services.db
+    digest = hashlib.sha256()
+    rows = await db.fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " ORDER BY name"
+    )
+    for row in rows:
+        name = row["name"]
+        if name in VOLATILE or "_fts" in name or name.endswith(("_data", "_idx", "_docsize")):
+            continue
+        for item in await db.fetchall(f'SELECT * FROM "{name}" ORDER BY rowid'):
+            digest.update(repr((name, tuple(item))).encode())
+    return digest.hexdigest()
+
+
+def _in_group(platform: str, who: Who, text: str, **extra: object) -> Incoming:
+    return msg(
+        text,
+        chat=GROUP,
+        user=who.user_id,
+        platform=platform,
+        kind="group",
+        is_chat_admin=who.chat_admin,
+        **extra,
+    )
+
+
+async def _seed(hearth: Hearth, platform: str) -> dict[str, str]:
+    """A group with one fact, one answer and (when the KB exists) one entry; ids to fill in."""
+    pipeline, out = hearth.pipeline, RecordingOutbox()
+    admin = ROLES[1]
+    await pipeline.handle(msg("/start", chat="out", user="out", platform=platform), out)
+    await pipeline.handle(_in_group(platform, admin, "/start"), out)
+    await pipeline.handle(_in_group(platform, admin, "/remember Nhà có nồi đất"), out)
+    await pipeline.handle(_in_group(platform, admin, "Làm canh chua thế nào?"), out)
+    values = {"answer": str(out.last.answer_id), "entry": "1"}
+    if hearth.services.registry.find("kb") is not None:
+        await pipeline.handle(_in_group(platform, admin, "/kb add Canh chua | Me, cá, cà chua"), out)
+        row = await hearth.services.db.fetchone("SELECT max(id) AS id FROM entries")
+        if row is not None and row["id"] is not None:
+            values["entry"] = str(row["id"])
+    return values
+
+
+def _cases() -> list[tuple[str, Invocation, Who]]:
+    return [(p, inv, who) for p in PLATFORMS for inv in invocations() for who in ROLES]
+
+
+def test_registry_is_covered() -> None:
+    """Every registered command yields at least one invocation in the table."""
+    reg = build_registry()
+    texts = [inv.text for inv in invocations()]
+    for cmd in reg.commands:
+        assert any(t.split(" ")[0] == f"/{cmd.name}" for t in texts), cmd.name
+    assert len(texts) >= len(reg.commands) + len(reg.prefix_handlers)
+
+
+@pytest.mark.parametrize(
+    ("platform", "inv", "who"),
+    _cases(),
+    ids=[f"{p}-{inv.id}-{who.name}" for p, inv, who in _cases()],
+)
+async def test_command_role_matrix(tmp_path: Path, platform: str, inv: Invocation, who: Who) -> None:
+    settings = make_settings(tmp_path, HEARTH_ADMINS=f"{platform}:glob")
+    hearth = await build(settings)
+    try:
+        refusals = await _refusals(hearth)
+        values = await _seed(hearth, platform)
+        text = inv.text.format(**values)
+        before = await _snapshot(hearth)
+        out = RecordingOutbox()
+        await hearth.pipeline.handle(_in_group(platform, who, text), out)
+        assert out.sent, f"{text}: no reply"
+        reply = out.last.text
+        refused = any(r in reply for r in refusals)
+        allowed = who.is_admin or inv.role == "member"
+        if allowed:
+            assert not refused, f"{who.name} was refused {text}: {reply}"
+        else:
+            assert refused, f"{who.name} was not refused {text}: {reply}"
+            assert await _snapshot(hearth) == before, f"refused {text} still changed data"
+        assert "trục trặc" not in reply
+    finally:
+        await hearth.aclose()
+
+
+async def test_private_chat_owner_and_console_user_are_admins(hearth: Hearth) -> None:
+    """A private chat's owner (and the console user) may run every command of their family."""
+    out = RecordingOutbox()
+    refusals = await _refusals(hearth)
+    await hearth.pipeline.handle(msg("Làm canh chua thế nào?", chat="solo", user="solo"), out)
+    values = {"answer": str(out.last.answer_id), "entry": "1"}
+    for inv in invocations():
+        out = RecordingOutbox()
+        await hearth.pipeline.handle(msg(inv.text.format(**values), chat="solo", user="solo"), out)
+        assert not any(r in out.last.text for r in refusals), inv.text
+
+
+async def test_admin_of_one_family_has_no_power_in_another(hearth: Hearth) -> None:
+    """Admin in their own private chat, plain member in the group: refused there."""
+    refusals = await _refusals(hearth)
+    out = RecordingOutbox()
+    admin = ROLES[1]
+    await hearth.pipeline.handle(_in_group("telegram", admin, "/remember Nhà có nồi đất"), out)
+    await hearth.pipeline.handle(msg("/remember nhà tôi", chat="out", user="out"), out)
+    await hearth.pipeline.handle(_in_group("telegram", ROLES[3], "/forget all"), out)
+    assert any(r in out.last.text for r in refusals)
+    group = await hearth.services.families.ensure("telegram", GROUP, "group")
+    assert [f.text for f in await hearth.services.memory.facts(group.id)] == ["Nhà có nồi đất"]
+
+
+async def test_feedback_buttons_are_for_family_members_only(hearth: Hearth) -> None:
+    """A button press from another chat on this family's answer logs nothing."""
+    out = RecordingOutbox()
+    await hearth.pipeline.handle(_in_group("telegram", ROLES[0], "Làm canh chua thế nào?"), out)
+    answer_id = out.last.answer_id
+    toast = await hearth.pipeline.handle_callback(
+        CallbackEvent("telegram", "elsewhere", "out", f"fb:save:{answer_id}")
+    )
+    assert toast
+    assert await hearth.services.db.scalar("SELECT count(*) FROM returns") == 0
+    toast = await hearth.pipeline.handle_callback(
+        CallbackEvent("telegram", GROUP, "mem", f"fb:up:{answer_id}", chat_kind="group")
+    )
+    assert await hearth.services.db.scalar("SELECT count(*) FROM returns") == 1
