@@ -1,0 +1,85 @@
+"""Tokens, webhook secrets and API keys never reach the logs or the database file."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.core.logs import SecretFilter
+from tests.test_hostile_cli import run_hearth
+
+TELEGRAM_TOKEN = "123456789:AAFakeTelegramTokenForTests_0123456789"
+ZALO_TOKEN = "4242424242:FakeZaloSecretForTests0123456789"
+TELEGRAM_WEBHOOK_SECRET = "fake-telegram-webhook-secret-0123456789"
+ZALO_WEBHOOK_SECRET = "fake-zalo-webhook-secret-0123456789"
+LLM_API_KEY = "sk-fake-api-key-for-tests-0123456789abcdef"
+SECRETS = (TELEGRAM_TOKEN, ZALO_TOKEN, TELEGRAM_WEBHOOK_SECRET, ZALO_WEBHOOK_SECRET, LLM_API_KEY)
+SECRET_ENV = {
+    "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+    "ZALO_BOT_TOKEN": ZALO_TOKEN,
+    "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_WEBHOOK_SECRET,
+    "ZALO_WEBHOOK_SECRET": ZALO_WEBHOOK_SECRET,
+    "LLM_API_KEY": LLM_API_KEY,
+    "HEARTH_LOG_LEVEL": "DEBUG",
+}
+CONVERSATION = (
+    "/start\n/remember Bà nội không ăn cay\nLàm cá kho thế nào?\n/memory\n/help\n"
+    "/forget 99\n/hay_1\n/luu_1\n" + "x" * 5000 + "\n"
+).encode()
+
+
+def db_bytes(tmp_path: Path) -> bytes:
+    """The database file and its WAL, as bytes (where a stray secret would sit)."""
+    data = b""
+    for path in tmp_path.glob("hearth.db*"):
+        data += path.read_bytes()
+    return data
+
+
+def assert_no_secret(where: str, data: bytes) -> None:
+    for secret in SECRETS:
+        assert secret.encode() not in data, f"{where} contains {secret[:12]}…"
+        # a secret split by escaping (JSON, repr) still shows its longest tail
+        assert secret[8:].encode() not in data, f"{where} contains part of {secret[:12]}…"
+
+
+def test_no_secret_in_logs_or_database_of_a_debug_chat(tmp_path: Path) -> None:
+    proc = run_hearth(tmp_path, ["chat", "--family", "secrets"], CONVERSATION, **SECRET_ENV)
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    assert b"DEBUG" in proc.stderr or b"INFO" in proc.stderr or proc.stderr == b""
+    assert_no_secret("stderr", proc.stderr)
+    assert_no_secret("stdout", proc.stdout)
+    assert_no_secret("the database", db_bytes(tmp_path))
+    for args in (["db", "status", "--json"], ["logs", "--json"]):
+        other = run_hearth(tmp_path, args, **SECRET_ENV)
+        assert other.returncode == 0, other.stderr.decode()
+        assert_no_secret(" ".join(args), other.stdout + other.stderr)
+
+
+def test_config_errors_do_not_echo_secrets(tmp_path: Path) -> None:
+    bad = {
+        **SECRET_ENV,
+        "TELEGRAM_BOT_TOKEN": "not-a-token-" + TELEGRAM_TOKEN,
+        "LLM_ENDPOINTS": json.dumps([{"base_url": "nope", "model": "m", "api_key": LLM_API_KEY}]),
+    }
+    proc = run_hearth(tmp_path, ["chat"], b"", **bad)
+    assert proc.returncode == 2
+    assert proc.stderr.decode().count("\n") == 1
+    assert_no_secret("stderr", proc.stderr)
+
+
+def test_secret_filter_scrubs_messages_args_and_tracebacks() -> None:
+    """The filter the CLI installs masks secrets in the text, the args and the traceback."""
+    record = logging.LogRecord(
+        "t", logging.ERROR, __file__, 1, "calling %s", (TELEGRAM_TOKEN,), None
+    )
+    try:
+        raise RuntimeError(f"https://api.telegram.org/bot{TELEGRAM_TOKEN}/getMe failed")
+    except RuntimeError:
+        record.exc_info = sys.exc_info()
+    assert SecretFilter(SECRETS).filter(record)
+    text = logging.Formatter().format(record)
+    assert TELEGRAM_TOKEN not in text
+    assert "***" in text
