@@ -119,7 +119,9 @@ class Pipeline:
                 row_id = await self._store(family, member, inc)
             except Exception:
                 log.exception("could not store an incoming message")
-                await self._apologise(outbox, inc.language_code or "vi", stored=False)
+                await self._apologise(
+                    outbox, reply_language(inc.text, inc.language_code or "vi"), stored=False
+                )
                 return
             if row_id is None:
                 log.info("duplicate delivery of %s:%s ignored", inc.chat_id, inc.message_id)
