@@ -16,7 +16,9 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -119,7 +121,7 @@ def _incoming(fam: Family, user: str, text: str, n: int) -> Incoming:
     )
 
 
-async def _play(hearth: Hearth, sc: Scenario) -> list[str]:
+async def _play(hearth: Hearth, sc: Scenario, server: Any = None) -> list[str]:
     """Run the scenario; return every text B could observe or that was sent for B."""
     pipeline = hearth.pipeline
     registry = hearth.services.registry
@@ -153,6 +155,8 @@ async def _play(hearth: Hearth, sc: Scenario) -> list[str]:
                 CallbackEvent(sc.a.platform, sc.a.chat_id, admin_a, f"fb:save:{answer_id}")
             )
 
+    await hearth.services.answers.drain()  # A's background work is done before B speaks
+    wire_before = len(server.history) if server is not None else 0
     out_b = RecordingOutbox()
     for i, question in enumerate(sc.b_questions):
         await say(sc.b, sc.b_members[i % len(sc.b_members)], question, out_b)
@@ -178,6 +182,9 @@ async def _play(hearth: Hearth, sc: Scenario) -> list[str]:
         json.dumps(r, default=str)
         for r in await hearth.services.answers.log.recent_log(fam_b.id, 100)
     ]
+    if server is not None:  # every request that reached the model while B was served
+        seen += [json.dumps(r.body, ensure_ascii=False) for r in server.history[wire_before:]]
+        assert len(server.history) > wire_before, "B's questions never reached the model"
     if hearth.services.kb is not None:
         for question in sc.b_questions:
             for hit in await hearth.services.kb.search(question, fam_b.id, limit=20):
@@ -185,11 +192,12 @@ async def _play(hearth: Hearth, sc: Scenario) -> list[str]:
     return seen
 
 
-async def _scenario(sc: Scenario) -> None:
+async def _scenario(sc: Scenario, server: Any = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        hearth = await build(make_settings(Path(tmp)))
+        env = {"LLM_BASE_URL": server.base_url, "LLM_MODEL": "m"} if server is not None else {}
+        hearth = await build(make_settings(Path(tmp), **env))
         try:
-            seen = await _play(hearth, sc)
+            seen = await _play(hearth, sc, server)
         finally:
             await hearth.aclose()
     leaks = [text for text in seen if SENTINEL in text]
@@ -204,6 +212,19 @@ async def _scenario(sc: Scenario) -> None:
 @given(sc=scenarios())
 def test_nothing_of_family_a_reaches_family_b(sc: Scenario) -> None:
     asyncio.run(_scenario(sc))
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(sc=scenarios())
+def test_nothing_of_family_a_reaches_the_model_for_family_b(sc: Scenario) -> None:
+    """The same property on the wire: request bodies the loopback model received for B."""
+    servers = pytest.importorskip("tests.servers.openai_server")
+    with servers.running_openai_server() as server:
+        asyncio.run(_scenario(sc, server))
 
 
 def test_the_property_can_fail() -> None:
