@@ -9,10 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-pytest.importorskip("bot.core.llm", reason="the model client (branch llm) is not on main yet")
-
 from bot.app import build
 from tests.conftest import make_settings
 from tests.servers.openai_server import last_user_text, running_openai_server

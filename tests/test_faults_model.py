@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("bot.core.llm", reason="the model client (branch llm) is not on main yet")
-
 from bot.app import Hearth, build
 from bot.core.types import Incoming
 from tests import faults

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import Hearth, build
 from bot.core.types import CallbackEvent, Incoming
 from tests.conftest import make_settings
+from tests.servers.openai_server import running_openai_server
 from tests.support import RecordingOutbox
 
 SENTINEL = "ZXQA"
@@ -222,8 +222,7 @@ def test_nothing_of_family_a_reaches_family_b(sc: Scenario) -> None:
 @given(sc=scenarios())
 def test_nothing_of_family_a_reaches_the_model_for_family_b(sc: Scenario) -> None:
     """The same property on the wire: request bodies the loopback model received for B."""
-    servers = pytest.importorskip("tests.servers.openai_server")
-    with servers.running_openai_server() as server:
+    with running_openai_server() as server:
         asyncio.run(_scenario(sc, server))
 
 

@@ -82,7 +82,9 @@ class Invocation:
 
     @property
     def id(self) -> str:
-        return self.text.split(" ", 2)[0] + ("_" + self.text.split(" ")[1] if " " in self.text else "")
+        return self.text.split(" ", 2)[0] + (
+            "_" + self.text.split(" ")[1] if " " in self.text else ""
+        )
 
 
 def invocations() -> list[Invocation]:
@@ -145,8 +147,9 @@ async def _snapshot(hearth: Hearth) -> str:
         name = row["name"]
         if name in VOLATILE or "_fts" in name or name.endswith(("_data", "_idx", "_docsize")):
             continue
-        for item in await db.fetchall(f'SELECT * FROM "{name}" ORDER BY rowid'):
-            digest.update(repr((name, tuple(item))).encode())
+        items = await db.fetchall(f'SELECT * FROM "{name}"')  # some tables have no rowid
+        for text in sorted(repr((name, tuple(item))) for item in items):
+            digest.update(text.encode())
     return digest.hexdigest()
 
 
@@ -172,7 +175,9 @@ async def _seed(hearth: Hearth, platform: str) -> dict[str, str]:
     await pipeline.handle(_in_group(platform, admin, "Làm canh chua thế nào?"), out)
     values = {"answer": str(out.last.answer_id), "entry": "1"}
     if hearth.services.registry.find("kb") is not None:
-        await pipeline.handle(_in_group(platform, admin, "/kb add Canh chua | Me, cá, cà chua"), out)
+        await pipeline.handle(
+            _in_group(platform, admin, "/kb add Canh chua | Me, cá, cà chua"), out
+        )
         row = await hearth.services.db.fetchone("SELECT max(id) AS id FROM entries")
         if row is not None and row["id"] is not None:
             values["entry"] = str(row["id"])
@@ -197,7 +202,9 @@ def test_registry_is_covered() -> None:
     _cases(),
     ids=[f"{p}-{inv.id}-{who.name}" for p, inv, who in _cases()],
 )
-async def test_command_role_matrix(tmp_path: Path, platform: str, inv: Invocation, who: Who) -> None:
+async def test_command_role_matrix(
+    tmp_path: Path, platform: str, inv: Invocation, who: Who
+) -> None:
     settings = make_settings(tmp_path, HEARTH_ADMINS=f"{platform}:glob")
     hearth = await build(settings)
     try:
