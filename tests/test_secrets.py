@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.core.logs import SecretFilter
+from tests.servers.openai_server import running_openai_server, status
 from tests.test_hostile_cli import run_hearth
 
 TELEGRAM_TOKEN = "123456789:AAFakeTelegramTokenForTests_0123456789"
@@ -46,8 +47,13 @@ def assert_no_secret(where: str, data: bytes) -> None:
 
 
 def test_no_secret_in_logs_or_database_of_a_debug_chat(tmp_path: Path) -> None:
-    proc = run_hearth(tmp_path, ["chat", "--family", "secrets"], CONVERSATION, **SECRET_ENV)
+    with running_openai_server() as model:
+        model.script(status(500), status(401, f"Incorrect API key provided: {LLM_API_KEY}"))
+        env = {**SECRET_ENV, "LLM_BASE_URL": model.base_url, "LLM_MODEL": "m"}
+        proc = run_hearth(tmp_path, ["chat", "--family", "secrets"], CONVERSATION, **env)
+        calls = model.requests()
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    assert calls and all(c.had_auth for c in calls), "the key was never used"
     assert b"DEBUG" in proc.stderr or b"INFO" in proc.stderr or proc.stderr == b""
     assert_no_secret("stderr", proc.stderr)
     assert_no_secret("stdout", proc.stdout)
