@@ -70,8 +70,10 @@ async def answered_once(hearth: Hearth, incoming: Incoming) -> None:
     assert await db.scalar("SELECT count(*) FROM messages WHERE status = 'pending'") == 0
 
 
-async def model_answer(hearth: Hearth, incoming: Incoming, *, preview: bool = False) -> str:
-    out = RecordingOutbox(wants_preview=preview)
+async def model_answer(
+    hearth: Hearth, incoming: Incoming, *, preview: bool = False, out: RecordingOutbox | None = None
+) -> str:
+    out = out or RecordingOutbox(wants_preview=preview)
     await hearth.pipeline.handle(incoming, out)
     await answered_once(hearth, incoming)
     return out.last.text
@@ -152,9 +154,12 @@ async def test_timeout_is_retried(
 async def test_stream_cut_in_the_middle_gives_one_whole_answer(
     app: Hearth, server: OpenAIServer, request: pytest.FixtureRequest
 ) -> None:
-    server.script(cut_stream(after_chunks=3))
+    server.script(cut_stream(after_chunks=6))
     incoming = ask("Kể chi tiết cách làm cá kho tộ với nước màu và nồi đất nhé", "vi")
-    text = await model_answer(app, incoming, preview=True)
+    out = RecordingOutbox(wants_preview=True)
+    text = await model_answer(app, incoming, out=out)
+    assert out.previews, "nothing was streamed before the cut"
+    assert all(len(p) < len(text) for p in out.previews)
     expected = "Fake answer about: Kể chi tiết cách làm cá kho tộ với nước màu và nồi đất nhé"
     assert text.count("Fake answer about:") == 1
     assert expected in text
