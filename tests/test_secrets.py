@@ -7,6 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.core.logs import SecretFilter
 from tests.servers.openai_server import running_openai_server, status
 from tests.test_hostile_cli import run_hearth
@@ -89,3 +91,58 @@ def test_secret_filter_scrubs_messages_args_and_tracebacks() -> None:
     text = logging.Formatter().format(record)
     assert TELEGRAM_TOKEN not in text
     assert "***" in text
+
+
+async def test_zalo_webhook_without_the_right_secret_changes_nothing(tmp_path: Path) -> None:
+    """A forged update (no or wrong secret header) is refused and never reaches the database."""
+    pytest.importorskip("bot.platforms.zalo", reason="the Zalo adapter is not on main yet")
+    import asyncio
+    import socket
+
+    import httpx
+
+    from bot.app import build
+    from bot.platforms.zalo import run_zalo
+    from tests.conftest import make_settings
+    from tests.servers.zalo_api import running_zalo_api
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/zalo/hook"
+    with running_zalo_api(long_poll_cap_s=0.2) as api:
+        settings = make_settings(
+            tmp_path,
+            ZALO_BOT_TOKEN=api.token,
+            ZALO_API_BASE_URL=api.base_url,
+            ZALO_WEBHOOK_URL=url,
+            ZALO_WEBHOOK_SECRET=ZALO_WEBHOOK_SECRET,
+            ZALO_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+        )
+        app = await build(settings)
+        stop = asyncio.Event()
+        started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(run_zalo(app, settings, stop, webhook_started=started))
+        try:
+            await asyncio.wait_for(started, 5)
+            forged = api.make_update("/remember kẻ lạ ghi đè kiến thức", chat_id="victim")
+            async with httpx.AsyncClient() as http:
+                for headers in (
+                    {},
+                    {"X-Bot-Api-Secret-Token": ""},
+                    {"X-Bot-Api-Secret-Token": ZALO_WEBHOOK_SECRET[:-1]},
+                    {"X-Bot-Api-Secret-Token": ZALO_WEBHOOK_SECRET + "x"},
+                    {"X-Bot-Api-Secret-Token": TELEGRAM_WEBHOOK_SECRET},
+                ):
+                    response = await http.post(url, json=forged, headers=headers)
+                    assert response.status_code in (401, 403), headers
+                    assert ZALO_WEBHOOK_SECRET not in response.text
+            await asyncio.sleep(0.2)
+            db = app.services.db
+            assert await db.scalar("SELECT count(*) FROM messages") == 0
+            assert await db.scalar("SELECT count(*) FROM facts") == 0
+            assert api.sent_to("victim") == []
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 5)
+            await app.aclose()
