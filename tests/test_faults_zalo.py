@@ -22,7 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-pytest.importorskip("bot.platforms.zalo", reason="the Zalo adapter (branch zalo) is not on main yet")
+pytest.importorskip(
+    "bot.platforms.zalo", reason="the Zalo adapter (branch zalo) is not on main yet"
+)
 
 from bot.app import Hearth, build
 from bot.platforms.zalo import run_zalo
@@ -133,7 +135,7 @@ async def test_zalo_429_retry_after_on_send(
     faults.record(
         request,
         "messenger 429 RetryAfter / flood wait",
-        "the answer, after the wait Zalo asked for (Telegram: python-telegram-bot's AIORateLimiter)",
+        "the answer, after the wait Zalo asked for",
         "stored, answered",
         "nothing left to do",
     )
