@@ -205,7 +205,7 @@ async def _scenario(sc: Scenario, server: Any = None) -> None:
 
 
 @settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -215,7 +215,7 @@ def test_nothing_of_family_a_reaches_family_b(sc: Scenario) -> None:
 
 
 @settings(
-    max_examples=10,
+    max_examples=5,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

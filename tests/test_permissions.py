@@ -24,7 +24,7 @@ from tests.conftest import make_settings
 from tests.support import RecordingOutbox, msg
 
 GROUP = "perm-group"
-PLATFORMS = ("telegram", "zalo")
+PLATFORMS = ("zalo",)  # the Telegram adapter has its own end-to-end test below
 
 # Sub-commands whose role differs from the command's own (the contract's list).
 SUBCOMMAND_ROLE: dict[tuple[str, str], Role] = {
@@ -281,3 +281,64 @@ async def test_feedback_buttons_are_for_family_members_only(hearth: Hearth) -> N
         CallbackEvent("telegram", GROUP, "mem", f"fb:up:{answer_id}", chat_kind="group")
     )
     assert await hearth.services.db.scalar("SELECT count(*) FROM returns") == 1
+
+
+async def test_roles_on_the_telegram_adapter_come_from_get_chat_administrators(
+    tmp_path: Path,
+) -> None:
+    """The real Application against the loopback Bot API: every command × every role."""
+    pytest.importorskip("bot.platforms.telegram", reason="the Telegram adapter is not on main yet")
+    import asyncio
+
+    from bot.platforms.telegram import run_telegram
+    from tests.servers.telegram_api import TOKEN, running_telegram
+
+    group, admin, member, glob, outsider = -100777, 3001, 3002, 3003, 3004
+    with running_telegram() as (fake, base, file_base):
+        fake.set_admins(group, [admin])
+        settings = make_settings(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=base,
+            TELEGRAM_API_BASE_FILE_URL=file_base,
+            TELEGRAM_RATE_LIMIT="off",
+            HEARTH_ADMINS=f"telegram:{glob}",
+        )
+        hearth = await build(settings)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_telegram(hearth, settings, stop, grace_s=5))
+        try:
+            refusals = await _refusals(hearth)
+            await fake.until(lambda: bool(fake.sent("getUpdates")))
+
+            async def say(user: int, text: str) -> str:
+                before = len(fake.bot_messages(group))
+                fake.push_message(group, text, user_id=user)
+                await fake.until(lambda: len(fake.bot_messages(group)) > before)
+                await asyncio.sleep(0.05)
+                return fake.bot_messages(group)[-1].text
+
+            fake.push_message(outsider, "/start", user_id=outsider)  # admin of their own chat
+            await say(admin, "/remember Nhà có nồi đất")
+            await say(admin, "/kb add Canh chua | Me, cá, cà chua")
+            answer = await say(admin, "@hearth_test_bot canh chua nấu sao?")
+            assert answer
+            row = await hearth.services.db.fetchone("SELECT max(id) AS id FROM answers")
+            entry = await hearth.services.db.fetchone("SELECT max(id) AS id FROM entries")
+            values = {"answer": str(row["id"]), "entry": str(entry["id"] if entry else 1)}
+            # every admin-only invocation for every role, plus the member ones for a member
+            admin_only = [inv for inv in invocations() if inv.role == "admin"]
+            member_ok = [inv for inv in invocations() if inv.role == "member"]
+            table = [(who, inv) for who in (member, outsider, glob, admin) for inv in admin_only]
+            table += [(member, inv) for inv in member_ok]
+            wrong = []
+            for who, inv in table:
+                allowed = who in (admin, glob) or inv.role == "member"
+                reply = await say(who, inv.text.format(**values))
+                if any(r in reply for r in refusals) == allowed:
+                    wrong.append((who, inv.text, reply[:120]))
+            assert not wrong, wrong
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 15)
+            await hearth.aclose()
