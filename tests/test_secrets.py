@@ -146,3 +146,93 @@ async def test_zalo_webhook_without_the_right_secret_changes_nothing(tmp_path: P
             stop.set()
             await asyncio.wait_for(task, 5)
             await app.aclose()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _webhook_env(secret: str | None) -> tuple[str, dict[str, str]]:
+    """The Telegram webhook settings on a free loopback port."""
+    from tests.servers.telegram_api import TOKEN
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/tg/hook"
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_WEBHOOK_URL": url,
+        "TELEGRAM_WEBHOOK_LISTEN": f"127.0.0.1:{port}",
+        "TELEGRAM_RATE_LIMIT": "off",
+    }
+    if secret:
+        env["TELEGRAM_WEBHOOK_SECRET"] = secret
+    return url, env
+
+
+async def test_telegram_webhook_without_the_right_secret_changes_nothing(tmp_path: Path) -> None:
+    pytest.importorskip("bot.platforms.telegram", reason="the Telegram adapter is not on main yet")
+    import asyncio
+
+    import httpx
+
+    from bot.app import build
+    from bot.platforms.telegram import run_telegram
+    from tests.conftest import make_settings
+    from tests.servers.telegram_api import running_telegram
+
+    url, env = _webhook_env(TELEGRAM_WEBHOOK_SECRET)
+    with running_telegram() as (fake, base, file_base):
+        settings = make_settings(
+            tmp_path, TELEGRAM_API_BASE_URL=base, TELEGRAM_API_BASE_FILE_URL=file_base, **env
+        )
+        app = await build(settings)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_telegram(app, settings, stop, grace_s=5))
+        try:
+            await fake.until(lambda: bool(fake.sent("setWebhook")) or task.done())
+            await asyncio.sleep(0.3)
+            assert fake.sent("setWebhook")[-1].params.get("secret_token") == TELEGRAM_WEBHOOK_SECRET
+            forged = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": 77, "type": "private", "first_name": "X"},
+                    "from": {"id": 77, "is_bot": False, "first_name": "X"},
+                    "text": "/remember kẻ lạ ghi đè",
+                },
+            }
+            async with httpx.AsyncClient() as http:
+                for headers in (
+                    {},
+                    {"X-Telegram-Bot-Api-Secret-Token": ""},
+                    {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_WEBHOOK_SECRET[:-1]},
+                    {"X-Telegram-Bot-Api-Secret-Token": ZALO_WEBHOOK_SECRET},
+                ):
+                    response = await http.post(url, json=forged, headers=headers)
+                    assert response.status_code in (401, 403), (headers, response.status_code)
+            await asyncio.sleep(0.2)
+            assert await app.services.db.scalar("SELECT count(*) FROM messages") == 0
+            assert fake.bot_messages(77) == []
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 15)
+            await app.aclose()
+
+
+def test_webhook_mode_without_a_secret_does_not_start(tmp_path: Path) -> None:
+    """Without TELEGRAM_WEBHOOK_SECRET anyone who learns the URL could forge updates."""
+    proc = run_hearth(
+        tmp_path,
+        ["run"],
+        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+        TELEGRAM_WEBHOOK_URL="https://hearth.example/tg/hook",
+    )
+    assert proc.returncode == 2
+    err = proc.stderr.decode()
+    assert "TELEGRAM_WEBHOOK_SECRET" in err and err.count("\n") == 1
+    assert_no_secret("stderr", proc.stderr)
