@@ -79,12 +79,11 @@ async def model_answer(
     return out.last.text
 
 
-@pytest.mark.parametrize("lang", ["vi", "en"])
 async def test_429_with_retry_after_is_waited_out(
-    app: Hearth, server: OpenAIServer, lang: str, request: pytest.FixtureRequest
+    app: Hearth, server: OpenAIServer, request: pytest.FixtureRequest
 ) -> None:
     server.script(rate_limited(1))
-    incoming = ask(VI_Q if lang == "vi" else EN_Q, lang)
+    incoming = ask(VI_Q, "vi")
     text = await model_answer(app, incoming)
     assert "Fake answer about:" in text
     calls = server.requests()
@@ -209,12 +208,3 @@ async def test_all_endpoints_down_answers_from_the_knowledge_base(
         "stored, answered (the answer log keeps the model error)",
         "nothing left to do",
     )
-
-
-async def test_persistent_500_answers_from_the_knowledge_base(
-    app: Hearth, server: OpenAIServer
-) -> None:
-    server.script(*[status(500) for _ in range(10)])
-    text = await model_answer(app, ask(EN_Q, "en"))
-    assert KB_NOTE["en"] in text
-    assert len(server.requests()) == 3  # attempts per endpoint, then the fallback answer

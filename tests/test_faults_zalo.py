@@ -134,7 +134,7 @@ async def test_zalo_429_retry_after_on_send(
     assert sum(ANSWER in t for t in texts) == 1
     faults.record(
         request,
-        "messenger 429 RetryAfter / flood wait",
+        "messenger 429 RetryAfter / flood wait (Zalo)",
         "the answer, after the wait Zalo asked for",
         "stored, answered",
         "nothing left to do",
@@ -156,7 +156,7 @@ async def test_zalo_5xx_on_send_is_retried(
     assert sum(ANSWER in t for t in texts) == 1
     faults.record(
         request,
-        "messenger 5xx on send",
+        "messenger 5xx on send (Zalo)",
         "the answer after a back-off retry",
         "stored, answered",
         "nothing left to do",
@@ -192,7 +192,7 @@ async def test_network_error_on_send_then_restart_answers_once(
     assert len(answers) == 1, texts
     faults.record(
         request,
-        "messenger network error on send",
+        "messenger network error on send (Zalo)",
         "nothing while the network is down (the client retries 5 times)",
         "stored, stays pending",
         "answered exactly once when the adapter starts again",
