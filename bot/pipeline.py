@@ -110,8 +110,13 @@ class Pipeline:
         return reply_language(text, fallback)
 
     async def handle(self, inc: Incoming, outbox: Outbox) -> None:
-        """Store the message, then process it; a duplicate delivery is dropped here."""
-        async with self._chat_lock(f"{inc.platform}:{inc.chat_id}"):
+        """Store the message at once (even while its chat is busy), then process it in order.
+
+        A message that waits for its chat's turn is already in the database, so a crash
+        while an earlier answer is being written loses nothing; a duplicate is dropped here.
+        """
+        key = f"{inc.platform}:{inc.chat_id}"
+        async with self._chat_lock(f"store:{key}"):  # arrival order = processing order
             try:
                 family, member = await self._who(inc)
                 text, cut = clean_text(inc.text, self.services.settings.max_message_chars)
@@ -123,10 +128,19 @@ class Pipeline:
                     outbox, reply_language(inc.text, inc.language_code or "vi"), stored=False
                 )
                 return
-            if row_id is None:
-                log.info("duplicate delivery of %s:%s ignored", inc.chat_id, inc.message_id)
-                return
+        if row_id is None:
+            log.info("duplicate delivery of %s:%s ignored", inc.chat_id, inc.message_id)
+            return
+        async with self._chat_lock(key):
+            if inc.addressed and not await self._still_pending(family.id, row_id):
+                return  # resume_pending answered it while it waited
             await self._process(family, member, inc, row_id, outbox, cut=cut)
+
+    async def _still_pending(self, family_id: int, row_id: int) -> bool:
+        status = await self.services.db.scalar(
+            "SELECT status FROM messages WHERE family_id = ? AND id = ?", (family_id, row_id)
+        )
+        return status == "pending"
 
     async def _store(self, family: Family, member: Member, inc: Incoming) -> int | None:
         payload = {k: v for k, v in asdict(inc).items() if k != "attachment"}
@@ -385,6 +399,8 @@ class Pipeline:
                 continue
             async with self._chat_lock(f"{inc.platform}:{inc.chat_id}"):
                 family, member = await self._who(inc)
+                if not await self._still_pending(family.id, row["id"]):
+                    continue  # a live delivery answered it first
                 await self._process(family, member, inc, row["id"], outbox_for(row["chat_id"]))
             done += 1
         return done
