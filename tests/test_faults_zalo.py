@@ -220,6 +220,7 @@ def test_sigkill_while_answering_then_restart_answers_exactly_once(
     tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     question = "Bà hỏi: làm bánh chưng thế nào?"
+    follow_up = "Bà hỏi thêm: cần bao nhiêu lá dong?"
     release = threading.Event()
 
     def slow(messages: list[dict[str, Any]]) -> str:
@@ -256,6 +257,10 @@ def test_sigkill_while_answering_then_restart_answers_exactly_once(
                 20,
                 "the question to reach the model",
             )
+            # grandma adds a line while the first answer is still being written
+            api.push_text(follow_up, chat_id="kill")
+            _wait(lambda: not api.state.updates, 20, "the follow-up to be fetched")
+            time.sleep(0.3)
             first.send_signal(signal.SIGKILL)
             first.wait(10)
         finally:
@@ -263,13 +268,14 @@ def test_sigkill_while_answering_then_restart_answers_exactly_once(
                 first.kill()
         assert first.returncode == -signal.SIGKILL
         assert _status(db, question) == "pending"
+        assert _status(db, follow_up) == "pending", "the follow-up was lost with the process"
         assert not any(ANSWER in m["text"] for m in api.sent_to("kill"))
 
         release.set()
         second = start()
         try:
             _wait(
-                lambda: any(ANSWER in m["text"] for m in api.sent_to("kill")),
+                lambda: sum(ANSWER in m["text"] for m in api.sent_to("kill")) >= 2,
                 30,
                 "the restarted process to answer",
             )
@@ -280,15 +286,15 @@ def test_sigkill_while_answering_then_restart_answers_exactly_once(
             if second.poll() is None:
                 second.kill()
         answers = [m["text"] for m in api.sent_to("kill") if ANSWER in m["text"]]
-    assert len(answers) == 1, answers
-    assert question in answers[0]
-    assert _status(db, question) == "answered"
+    assert len(answers) == 2, answers
+    assert question in answers[0] and follow_up in answers[1]
+    assert _status(db, question) == _status(db, follow_up) == "answered"
     assert second.returncode == 0
     faults.record(
         request,
         "bot killed (SIGKILL) while answering",
         "nothing from the dead process; the answer once the bot is back",
-        "stored (pending) before the model was asked",
+        "stored (pending) on arrival, also a second message queued behind the first",
         "answered exactly once by resume_pending on start (Zalo and Telegram adapters; "
         "the console has no restart: a killed `hearth chat` loses only its terminal)",
     )
