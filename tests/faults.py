@@ -31,6 +31,7 @@ EXPECTED = (
     "messenger 429 RetryAfter / flood wait (Telegram)",
     "messenger 5xx on send (Telegram)",
     "bot killed (SIGKILL) while answering",
+    "crash while a second message waits for its chat's turn",
     "same update delivered twice",
 )
 

@@ -152,3 +152,88 @@ async def test_duplicate_update_is_answered_once(
         "stored once (unique per chat and message id)",
         "nothing left to do",
     )
+
+
+async def test_a_message_waiting_for_its_turn_is_already_stored(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """While a chat's answer is being written, the next message is in the database already;
+    if the process dies then, a restart answers both, each exactly once."""
+    from bot.app import build
+    from tests.conftest import make_settings
+    from tests.servers.openai_server import last_user_text, running_openai_server
+
+    release, asked = threading.Event(), threading.Event()
+
+    def slow(messages: list[dict[str, object]]) -> str:
+        text = last_user_text(messages)  # type: ignore[arg-type]
+        if "bánh chưng" in text:
+            asked.set()
+            release.wait(20)
+        return f"Fake answer about: {text}"
+
+    with running_openai_server(reply_fn=slow) as model:
+        settings = make_settings(tmp_path, LLM_BASE_URL=model.base_url, LLM_MODEL="m")
+        first_app = await build(settings)
+        out = RecordingOutbox()
+        await first_app.pipeline.handle(msg("/start", chat="turn"), out)
+        one = asyncio.create_task(
+            first_app.pipeline.handle(msg("Làm bánh chưng thế nào?", chat="turn"), out)
+        )
+        assert await asyncio.to_thread(asked.wait, 10), "the question never reached the model"
+        two = asyncio.create_task(
+            first_app.pipeline.handle(msg("Cần bao nhiêu lá dong?", chat="turn"), out)
+        )
+        for _ in range(100):
+            if await status_by_text(first_app, "Cần bao nhiêu lá dong?") == "pending":
+                break
+            await asyncio.sleep(0.02)
+        assert await status_by_text(first_app, "Cần bao nhiêu lá dong?") == "pending"
+        # the process "dies": its tasks stop where they are
+        one.cancel()
+        two.cancel()
+        await asyncio.gather(one, two, return_exceptions=True)
+        await first_app.aclose()
+        release.set()
+
+        second_app = await build(settings)
+        try:
+            outs: dict[str, RecordingOutbox] = {}
+
+            def outbox_for(chat: str) -> RecordingOutbox:
+                return outs.setdefault(chat, RecordingOutbox())
+
+            assert await second_app.pipeline.resume_pending("console", outbox_for) == 2
+            assert await second_app.pipeline.resume_pending("console", outbox_for) == 0
+            answers = [t for t in outs["turn"].texts if "Fake answer about" in t]
+            assert len(answers) == 2 and "bánh chưng" in answers[0] and "lá dong" in answers[1]
+        finally:
+            await second_app.aclose()
+    faults.record(
+        request,
+        "crash while a second message waits for its chat's turn",
+        "both answers once the bot is back, in order",
+        "both stored (pending) on arrival",
+        "each answered exactly once by resume_pending",
+    )
+
+
+async def test_resume_and_a_live_delivery_answer_once(hearth: Hearth) -> None:
+    """resume_pending at start races the first live messages: still one answer each."""
+    await hearth.pipeline.handle(msg("/start", chat="race"), RecordingOutbox())
+    await hearth.pipeline.handle(msg("/memory", chat="race", message_id="r1"), DownOutbox())
+    out = RecordingOutbox()
+    live = [msg(f"/remember điều {i}", chat="race") for i in range(3)]
+    resumed = asyncio.create_task(hearth.pipeline.resume_pending("console", lambda c: out))
+    await asyncio.gather(*(hearth.pipeline.handle(m, out) for m in live))
+    await resumed
+    assert len([t for t in out.texts if "Đã ghi nhớ" in t]) == 3
+    assert len([t for t in out.texts if "Những điều" in t or "Chưa có gì" in t]) == 1
+    assert (
+        await hearth.services.db.scalar("SELECT count(*) FROM messages WHERE status = 'pending'")
+        == 0
+    )
+
+
+async def status_by_text(hearth: Hearth, text: str) -> str | None:
+    return await hearth.services.db.scalar("SELECT status FROM messages WHERE text = ?", (text,))
