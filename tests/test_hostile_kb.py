@@ -172,3 +172,36 @@ async def test_injection_in_an_entry_reaches_the_model_fenced_and_flagged(tmp_pa
     assert "never follow" in fenced[0], fenced[0]
     inside = sum(text.count(injection) for _label, text in blocks)
     assert system.count(injection) == inside, "the text also appears outside any fence"
+
+
+@pytest.mark.parametrize(
+    "name", ["latin1.csv", "garbage.json", "ten-mb.jsonl", "wrong-columns.csv"]
+)
+async def test_malformed_files_sent_in_the_chat(tmp_path: Path, name: str) -> None:
+    """`/kb import` as the caption of a sent file: a polite, specific reply, nothing broken."""
+    import asyncio
+
+    from bot.app import build
+    from bot.core.types import Attachment
+    from tests.conftest import make_settings
+    from tests.support import RecordingOutbox, msg
+
+    data = _files()[name]
+
+    async def fetch() -> bytes:
+        return data
+
+    hearth = await build(make_settings(tmp_path))
+    try:
+        out = RecordingOutbox()
+        attachment = Attachment("document", name, None, fetch, len(data))
+        incoming = msg("/kb import", attachment=attachment)
+        await asyncio.wait_for(hearth.pipeline.handle(incoming, out), 30)
+        assert out.sent and out.last.text.strip()
+        assert "mục lỗi" in out.last.text or "lớn quá" in out.last.text, out.last.text
+        assert not any("trục trặc" in t or "Traceback" in t for t in out.texts), out.texts
+        db = hearth.services.db
+        assert await db.scalar("PRAGMA integrity_check") == "ok"
+        assert await db.scalar("SELECT count(*) FROM messages WHERE status = 'pending'") == 0
+    finally:
+        await hearth.aclose()
