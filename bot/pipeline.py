@@ -216,23 +216,25 @@ class Pipeline:
             await self._finish_with(outbox, family.id, row_id, Reply(exc.user_message(lang)))
         except Exception:
             log.exception("processing message %s of family %s failed", row_id, family.id)
-            await db.execute(
-                "UPDATE messages SET attempts = attempts + 1 WHERE family_id = ? AND id = ?",
-                (family.id, row_id),
-            )
+            try:  # the database may be the thing that failed: still apologise, never raise
+                await db.execute(
+                    "UPDATE messages SET attempts = attempts + 1 WHERE family_id = ? AND id = ?",
+                    (family.id, row_id),
+                )
+            except Exception:
+                log.exception("could not count the failed attempt; the message stays pending")
             await self._apologise(outbox, lang, stored=True)
 
     async def _finish_with(self, outbox: Outbox, family_id: int, row_id: int, reply: Reply) -> None:
         try:
             await outbox.send(reply)
+            await self.services.db.execute(
+                "UPDATE messages SET status = 'answered', answered_at ="
+                " strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE family_id = ? AND id = ?",
+                (family_id, row_id),
+            )
         except Exception:
-            log.exception("could not deliver a reply; the message stays pending")
-            return
-        await self.services.db.execute(
-            "UPDATE messages SET status = 'answered', answered_at ="
-            " strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE family_id = ? AND id = ?",
-            (family_id, row_id),
-        )
+            log.exception("could not deliver or record a reply; the message stays pending")
 
     async def _apologise(self, outbox: Outbox, lang: str, *, stored: bool) -> None:
         text = (
