@@ -24,6 +24,7 @@ EXPECTED = (
     "all model endpoints down",
     "database busy (lock held 1.5 s)",
     "database busy longer than busy_timeout",
+    "database locked while the answer is being recorded",
     "reply cannot be delivered (network error on send)",
     "messenger 429 RetryAfter / flood wait (Zalo)",
     "messenger 5xx on send (Zalo)",

@@ -237,3 +237,58 @@ async def test_resume_and_a_live_delivery_answer_once(hearth: Hearth) -> None:
 
 async def status_by_text(hearth: Hearth, text: str) -> str | None:
     return await hearth.services.db.scalar("SELECT status FROM messages WHERE text = ?", (text,))
+
+
+async def test_database_locked_while_the_answer_is_written(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The message is stored, then the database stays locked while the answer is recorded."""
+    from bot.app import build
+    from tests.conftest import make_settings
+    from tests.servers.openai_server import running_openai_server
+
+    asked = threading.Event()
+    locked = threading.Event()
+
+    def slow(messages: list[dict[str, object]]) -> str:
+        asked.set()
+        locked.wait(10)  # answer only once someone else holds the write lock
+        return "Fake answer about: cá kho"
+
+    with running_openai_server(reply_fn=slow) as model:
+        settings = make_settings(tmp_path, LLM_BASE_URL=model.base_url, LLM_MODEL="m")
+        hearth = await build(settings)
+        try:
+            out = RecordingOutbox()
+            await hearth.pipeline.handle(msg("/start", chat="lk"), out)
+            db = hearth.services.db
+            for conn in (db._writer, db._reader):
+                await conn.execute("PRAGMA busy_timeout=200")
+            task = asyncio.create_task(
+                hearth.pipeline.handle(
+                    msg("How do I cook fish in a clay pot?", chat="lk", message_id="lk1"), out
+                )
+            )
+            assert await asyncio.to_thread(asked.wait, 10)
+            with write_lock(settings.db_path, 1.5):
+                locked.set()
+                await asyncio.wait_for(task, 10)  # must not raise
+            assert "answer it soon" in out.last.text, out.texts
+            assert await status_of(hearth, "lk1") == "pending"
+            outs: dict[str, RecordingOutbox] = {}
+            resumed = await hearth.pipeline.resume_pending(
+                "console", lambda c: outs.setdefault(c, RecordingOutbox())
+            )
+            assert resumed == 1
+            assert sum("Fake answer about" in t for t in outs["lk"].texts) == 1
+            assert await status_of(hearth, "lk1") == "answered"
+        finally:
+            await hearth.aclose()
+    faults.record(
+        request,
+        "database locked while the answer is being recorded",
+        "“Sorry, something went wrong. Your message is saved and I will answer it soon.” "
+        "in their language",
+        "stored, stays pending",
+        "answered exactly once by resume_pending",
+    )
