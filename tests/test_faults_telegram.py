@@ -31,15 +31,6 @@ class Bot:
     stop: asyncio.Event
     task: asyncio.Task[None]
 
-    async def restart(self) -> None:
-        """Stop the adapter and start it again on the same database (a bot restart)."""
-        self.stop.set()
-        await asyncio.wait_for(self.task, 15)
-        self.stop = asyncio.Event()
-        self.task = asyncio.create_task(
-            run_telegram(self.hearth, self.settings, self.stop, grace_s=5)
-        )
-
     async def texts(self, chat_id: int, count: int, seconds: float = 10) -> list[str]:
         await self.fake.until(lambda: len(self.fake.bot_messages(chat_id)) >= count, seconds)
         return [m.text for m in self.fake.bot_messages(chat_id)]
