@@ -338,6 +338,19 @@ async def test_roles_on_the_telegram_adapter_come_from_get_chat_administrators(
                 if any(r in reply for r in refusals) == allowed:
                     wrong.append((who, inv.text, reply[:120]))
             assert not wrong, wrong
+            # the bot's @name in a group changes nothing about who may do what
+            refused = await say(member, "/forget@hearth_test_bot all")
+            assert any(r in refused for r in refusals), refused
+            allowed = await say(admin, "/remember@hearth_test_bot Ông thích trà sen")
+            assert "Ông thích trà sen" in allowed
+            # a command for another bot is not ours: no reply, nothing changed
+            group_family = await hearth.services.families.ensure("telegram", str(group), "group")
+            facts = await hearth.services.memory.facts(group_family.id)
+            before = len(fake.bot_messages(group))
+            fake.push_message(group, "/forget@other_family_bot all", user_id=admin)
+            await asyncio.sleep(0.5)
+            assert len(fake.bot_messages(group)) == before
+            assert await hearth.services.memory.facts(group_family.id) == facts
         finally:
             stop.set()
             await asyncio.wait_for(task, 15)
