@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("bot.platforms.telegram", reason="the Telegram adapter is not on main yet")
-
 from bot.app import Hearth, build
 from bot.core.config import Settings
 from bot.platforms.telegram import run_telegram

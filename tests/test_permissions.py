@@ -287,7 +287,6 @@ async def test_roles_on_the_telegram_adapter_come_from_get_chat_administrators(
     tmp_path: Path,
 ) -> None:
     """The real Application against the loopback Bot API: every command × every role."""
-    pytest.importorskip("bot.platforms.telegram", reason="the Telegram adapter is not on main yet")
     import asyncio
 
     from bot.platforms.telegram import run_telegram
