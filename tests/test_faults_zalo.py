@@ -22,10 +22,6 @@ from typing import Any
 import httpx
 import pytest
 
-pytest.importorskip(
-    "bot.platforms.zalo", reason="the Zalo adapter (branch zalo) is not on main yet"
-)
-
 from bot.app import Hearth, build
 from bot.platforms.zalo import run_zalo
 from tests import faults
