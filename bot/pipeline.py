@@ -110,8 +110,13 @@ class Pipeline:
         return reply_language(text, fallback)
 
     async def handle(self, inc: Incoming, outbox: Outbox) -> None:
-        """Store the message, then process it; a duplicate delivery is dropped here."""
-        async with self._chat_lock(f"{inc.platform}:{inc.chat_id}"):
+        """Store the message at once (even while its chat is busy), then process it in order.
+
+        A message that waits for its chat's turn is already in the database, so a crash
+        while an earlier answer is being written loses nothing; a duplicate is dropped here.
+        """
+        key = f"{inc.platform}:{inc.chat_id}"
+        async with self._chat_lock(f"store:{key}"):  # arrival order = processing order
             try:
                 family, member = await self._who(inc)
                 text, cut = clean_text(inc.text, self.services.settings.max_message_chars)
@@ -119,12 +124,23 @@ class Pipeline:
                 row_id = await self._store(family, member, inc)
             except Exception:
                 log.exception("could not store an incoming message")
-                await self._apologise(outbox, inc.language_code or "vi", stored=False)
+                await self._apologise(
+                    outbox, reply_language(inc.text, inc.language_code or "vi"), stored=False
+                )
                 return
-            if row_id is None:
-                log.info("duplicate delivery of %s:%s ignored", inc.chat_id, inc.message_id)
-                return
+        if row_id is None:
+            log.info("duplicate delivery of %s:%s ignored", inc.chat_id, inc.message_id)
+            return
+        async with self._chat_lock(key):
+            if inc.addressed and not await self._still_pending(family.id, row_id):
+                return  # resume_pending answered it while it waited
             await self._process(family, member, inc, row_id, outbox, cut=cut)
+
+    async def _still_pending(self, family_id: int, row_id: int) -> bool:
+        status = await self.services.db.scalar(
+            "SELECT status FROM messages WHERE family_id = ? AND id = ?", (family_id, row_id)
+        )
+        return status == "pending"
 
     async def _store(self, family: Family, member: Member, inc: Incoming) -> int | None:
         payload = {k: v for k, v in asdict(inc).items() if k != "attachment"}
@@ -200,23 +216,25 @@ class Pipeline:
             await self._finish_with(outbox, family.id, row_id, Reply(exc.user_message(lang)))
         except Exception:
             log.exception("processing message %s of family %s failed", row_id, family.id)
-            await db.execute(
-                "UPDATE messages SET attempts = attempts + 1 WHERE family_id = ? AND id = ?",
-                (family.id, row_id),
-            )
+            try:  # the database may be the thing that failed: still apologise, never raise
+                await db.execute(
+                    "UPDATE messages SET attempts = attempts + 1 WHERE family_id = ? AND id = ?",
+                    (family.id, row_id),
+                )
+            except Exception:
+                log.exception("could not count the failed attempt; the message stays pending")
             await self._apologise(outbox, lang, stored=True)
 
     async def _finish_with(self, outbox: Outbox, family_id: int, row_id: int, reply: Reply) -> None:
         try:
             await outbox.send(reply)
+            await self.services.db.execute(
+                "UPDATE messages SET status = 'answered', answered_at ="
+                " strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE family_id = ? AND id = ?",
+                (family_id, row_id),
+            )
         except Exception:
-            log.exception("could not deliver a reply; the message stays pending")
-            return
-        await self.services.db.execute(
-            "UPDATE messages SET status = 'answered', answered_at ="
-            " strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE family_id = ? AND id = ?",
-            (family_id, row_id),
-        )
+            log.exception("could not deliver or record a reply; the message stays pending")
 
     async def _apologise(self, outbox: Outbox, lang: str, *, stored: bool) -> None:
         text = (
@@ -246,8 +264,14 @@ class Pipeline:
             question = ctx.args
             if inc.attachment is not None and inc.attachment.kind == "voice":
                 question = await self._transcribe(ctx)
-            if not question:
-                return None
+            if not question.strip():
+                return Reply(
+                    tr(
+                        lang,
+                        "Mình chưa thấy câu hỏi nào trong tin nhắn này. Bạn gõ câu hỏi giúp mình nhé.",
+                        "I couldn't find a question in that message. Please type your question.",
+                    )
+                )
             return await self.services.answers.answer(ctx, question)
         name, args = parsed
         found = self.registry.find(name)
@@ -377,6 +401,8 @@ class Pipeline:
                 continue
             async with self._chat_lock(f"{inc.platform}:{inc.chat_id}"):
                 family, member = await self._who(inc)
+                if not await self._still_pending(family.id, row["id"]):
+                    continue  # a live delivery answered it first
                 await self._process(family, member, inc, row["id"], outbox_for(row["chat_id"]))
             done += 1
         return done

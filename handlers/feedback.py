@@ -10,6 +10,7 @@ KINDS = {"up": "helpful", "down": "not_helpful", "save": "save"}
 COMMAND_PREFIX = {"up": "hay_", "down": "chuahay_", "save": "luu_"}
 PREFIX_KIND = {v: k for k, v in COMMAND_PREFIX.items()}
 ENGLISH_PREFIX = {"helpful_": "up", "nothelpful_": "down", "save_": "save"}
+MAX_ID = 2**63 - 1  # SQLite INTEGER; a larger id is not an answer, not a crash
 
 
 def feedback_buttons(answer_id: int) -> tuple[Button, ...]:
@@ -27,9 +28,10 @@ def parse_feedback(data: str) -> tuple[str, int] | None:
     if len(parts) != 3 or parts[0] != "fb" or parts[1] not in KINDS:
         return None
     try:
-        return parts[1], int(parts[2])
+        answer_id = int(parts[2])
     except ValueError:
         return None
+    return (parts[1], answer_id) if 0 <= answer_id <= MAX_ID else None
 
 
 async def apply_feedback(ctx: Ctx, action: str, answer_id: int) -> str:
@@ -60,7 +62,7 @@ async def feedback_command(ctx: Ctx) -> Reply | None:
         answer_id = int(ctx.args.strip())
     except ValueError:
         answer_id = -1
-    if action is None or answer_id < 0:
+    if action is None or not 0 <= answer_id <= MAX_ID:
         return Reply(
             tr(ctx.lang, "Lệnh góp ý không hợp lệ.", "That feedback command is not valid.")
         )

@@ -226,6 +226,8 @@ def load_settings(
     secret = env.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or None
     if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
         raise ConfigError("TELEGRAM_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    if webhook and not secret:  # without it anyone who learns the URL can forge updates
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL")
     zalo_webhook = env.get("ZALO_WEBHOOK_URL", "").strip() or None
     if zalo_webhook:
         _check_url("ZALO_WEBHOOK_URL", zalo_webhook)

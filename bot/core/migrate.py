@@ -106,7 +106,9 @@ def backup(source: Path, target: Path) -> None:
     src = connect(source)
     dst = sqlite3.connect(target)
     try:
-        src.backup(dst, pages=256)
+        # One step: a stepwise backup restarts whenever the bot commits, and under a steady
+        # stream of commits never finishes. In WAL mode one read snapshot does not block writers.
+        src.backup(dst, pages=-1)
         dst.execute("PRAGMA journal_mode=DELETE")
     finally:
         dst.close()

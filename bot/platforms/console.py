@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import sys
 import time
 from pathlib import Path
@@ -68,6 +69,8 @@ async def run_console(
 ) -> int:
     """Read one message per line until end of input; returns the number of messages."""
     inp = stdin or sys.stdin
+    if stdin is None and isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # a broken byte must not end the chat
     out = stdout or sys.stdout
     session = time.time_ns()
     counter = [0]
