@@ -27,8 +27,8 @@ chat: $(STAMP)
 
 test: $(DEVSTAMP)
 	$(BIN)/ruff check bot handlers knowledge tests
-	$(BIN)/python -m pytest -q
 	$(BIN)/hearth bench --quick
+	$(BIN)/python -m pytest -q
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check bot handlers knowledge tests
