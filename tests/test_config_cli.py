@@ -14,9 +14,15 @@ from bot.core.config import load_settings
 from bot.core.errors import ConfigError
 
 
-def hearth(tmp_path: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+def hearth(
+    tmp_path: Path, *args: str, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot` in a clean environment inside tmp_path."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_", "TELEGRAM_", "ZALO_", "HEARTH_"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LLM_", "TELEGRAM_", "ZALO_", "HEARTH_"))
+    }
     base.update({"HEARTH_DB": str(tmp_path / "h.db"), "PYTHONPATH": str(Path(__file__).parents[1])})
     base.update(env)
     return subprocess.run(
@@ -90,9 +96,7 @@ def test_unwritable_db_path_is_reported(tmp_path: Path) -> None:
 
 
 def test_console_chat_from_a_pipe_without_model(tmp_path: Path) -> None:
-    result = hearth(
-        tmp_path, "run", stdin="xin chào\n/remember Bà nội không ăn cay\n/memory\n"
-    )
+    result = hearth(tmp_path, "run", stdin="xin chào\n/remember Bà nội không ăn cay\n/memory\n")
     assert result.returncode == 0, result.stderr
     assert "Hearth" in result.stdout
     assert "Đã ghi nhớ: Bà nội không ăn cay" in result.stdout
@@ -105,8 +109,17 @@ def test_logs_json_shows_the_answer(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert rows[0]["question"] == "Làm cá kho thế nào?"
-    assert set(rows[0]) >= {"answer_id", "family", "question", "prompt", "model", "endpoint",
-                            "latency_ms", "entry_ids", "returns"}
+    assert set(rows[0]) >= {
+        "answer_id",
+        "family",
+        "question",
+        "prompt",
+        "model",
+        "endpoint",
+        "latency_ms",
+        "entry_ids",
+        "returns",
+    }
     assert rows[0]["prompt"][-1] == {"role": "user", "content": "Làm cá kho thế nào?"}
     redacted = hearth(tmp_path, "logs", "--json", HEARTH_LOG_CONTENT="redacted")
     assert "cá kho" not in redacted.stdout

@@ -152,7 +152,12 @@ async def test_long_lists_are_paged(world) -> None:  # type: ignore[no-untyped-d
     for i in range(12):
         await chat.say(f"/kb edit 1 | phiên bản {i}")
     history = await chat.say("/kb history 1")
-    assert "v13" in history and "v4 " in history and "v3 " not in history and "/kb history 1 2" in history
+    assert (
+        "v13" in history
+        and "v4 " in history
+        and "v3 " not in history
+        and "/kb history 1 2" in history
+    )
     assert "v1 " in await chat.say("/kb history 1 2")
     third = await chat.say("/kb list 3")
     assert "3/3" in third and "Món số 0" in third and "/kb list 4" not in third

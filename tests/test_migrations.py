@@ -15,7 +15,9 @@ def schema(path: Path) -> list[tuple[str, str]]:
     try:
         return sorted(
             (r[0], r[1] or "")
-            for r in conn.execute("SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+            for r in conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            )
         )
     finally:
         conn.close()
