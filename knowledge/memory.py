@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.core.db import Database
 from bot.core.errors import UsageError
@@ -43,19 +44,24 @@ class Memory:
         self.db = db
         self.count_tokens = count_tokens
 
-    async def recent(self, family_id: int, budget_tokens: int) -> tuple[str | None, list[Turn]]:
-        """The summary and the newest turns that fit the budget, oldest first."""
+    async def _unsummarised(self, family_id: int, limit: int) -> tuple[Any, list[Any]]:
+        """The summary row and the newest turns it does not cover yet, newest first."""
         summary_row = await self.db.fetchone(
             "SELECT text, upto_message_id FROM summaries WHERE family_id = ?", (family_id,)
         )
         upto = summary_row["upto_message_id"] if summary_row else 0
         rows = await self.db.fetchall(
-            "SELECT m.role, m.text, COALESCE(mem.display_name, '') AS author FROM messages m"
-            " LEFT JOIN members mem ON mem.id = m.member_id"
+            "SELECT m.id, m.role, m.text, COALESCE(mem.display_name, '') AS author"
+            " FROM messages m LEFT JOIN members mem ON mem.id = m.member_id"
             " WHERE m.family_id = ? AND m.id > ? AND m.status != 'pending'"
             " ORDER BY m.id DESC LIMIT ?",
-            (family_id, upto, HISTORY_WINDOW),
+            (family_id, upto, limit),
         )
+        return summary_row, rows
+
+    async def recent(self, family_id: int, budget_tokens: int) -> tuple[str | None, list[Turn]]:
+        """The summary and the newest turns that fit the budget, oldest first."""
+        summary_row, rows = await self._unsummarised(family_id, HISTORY_WINDOW)
         turns: list[Turn] = []
         used = 0
         for row in rows:
@@ -69,17 +75,8 @@ class Memory:
 
     async def overflow(self, family_id: int, budget_tokens: int) -> tuple[list[Turn], int]:
         """Turns older than what fits the budget and not yet summarised, with the last id."""
-        summary_row = await self.db.fetchone(
-            "SELECT upto_message_id FROM summaries WHERE family_id = ?", (family_id,)
-        )
+        summary_row, rows = await self._unsummarised(family_id, HISTORY_WINDOW * 2)
         upto = summary_row["upto_message_id"] if summary_row else 0
-        rows = await self.db.fetchall(
-            "SELECT m.id, m.role, m.text, COALESCE(mem.display_name, '') AS author"
-            " FROM messages m LEFT JOIN members mem ON mem.id = m.member_id"
-            " WHERE m.family_id = ? AND m.id > ? AND m.status != 'pending'"
-            " ORDER BY m.id DESC LIMIT ?",
-            (family_id, upto, HISTORY_WINDOW * 2),
-        )
         used = 0
         keep = 0
         for row in rows:
