@@ -158,11 +158,13 @@ class VectorIndex:
         """(entry id, cosine) best first among entries this family sees; None: no vectors."""
         if not self.enabled:
             return None
+        await self._load()
+        if self._mat.shape[0] == 0:
+            return []  # nothing to compare with: spare the endpoint a query embedding
         qmat = await self._embed([query])
         if qmat is None:
             return None
-        await self._load()
-        if self._mat.shape[0] == 0 or self._mat.shape[1] != qmat.shape[1]:
+        if self._mat.shape[1] != qmat.shape[1]:
             return []
         mask = (self._fams == -1) | (self._fams == (-2 if family_id is None else family_id))
         idx = np.nonzero(mask)[0]
