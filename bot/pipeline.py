@@ -207,11 +207,7 @@ class Pipeline:
                 ids = await outbox.send(reply)
                 if reply.answer_id is not None:
                     await self.services.answers.log.link_messages(family.id, reply.answer_id, ids)
-            await db.execute(
-                "UPDATE messages SET status = 'answered', answered_at ="
-                " strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE family_id = ? AND id = ?",
-                (family.id, row_id),
-            )
+            await self._mark_answered(family.id, row_id)
         except HearthError as exc:
             await self._finish_with(outbox, family.id, row_id, Reply(exc.user_message(lang)))
         except Exception:
@@ -225,14 +221,18 @@ class Pipeline:
                 log.exception("could not count the failed attempt; the message stays pending")
             await self._apologise(outbox, lang, stored=True)
 
+    async def _mark_answered(self, family_id: int, row_id: int) -> None:
+        """The one place a user message becomes answered (resume_pending skips it after)."""
+        await self.services.db.execute(
+            "UPDATE messages SET status = 'answered', answered_at ="
+            " strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE family_id = ? AND id = ?",
+            (family_id, row_id),
+        )
+
     async def _finish_with(self, outbox: Outbox, family_id: int, row_id: int, reply: Reply) -> None:
         try:
             await outbox.send(reply)
-            await self.services.db.execute(
-                "UPDATE messages SET status = 'answered', answered_at ="
-                " strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE family_id = ? AND id = ?",
-                (family_id, row_id),
-            )
+            await self._mark_answered(family_id, row_id)
         except Exception:
             log.exception("could not deliver or record a reply; the message stays pending")
 

@@ -15,6 +15,7 @@ from bot.core.usage import normalize_question
 from handlers.base import Ctx
 from handlers.feedback import feedback_buttons
 from knowledge import context as rewriter
+from knowledge.search import verbatim_match
 from knowledge.types import ContextInput, SearchHit
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ class Answerer:
             context=dict(result.record),
             entry_ids=list(result.entry_ids),
         )
-        verbatim = _verbatim_hit(services.kb, inp.hits)
+        verbatim = verbatim_match(inp.hits)
         if verbatim is not None:
             rec.answer = _quote_verbatim(ctx, verbatim)
             rec.source = "kb"
@@ -276,13 +277,6 @@ class Answerer:
 def _model_is_local(llm: Any) -> bool:
     endpoints = getattr(llm, "endpoints", None) or ()
     return bool(endpoints) and all(e.local for e in endpoints)
-
-
-def _verbatim_hit(kb: Any, hits: list[SearchHit]) -> SearchHit | None:
-    if kb is None or not hits:
-        return None
-    top = hits[0]
-    return top if top.strong and top.entry.verbatim else None
 
 
 def _quote_verbatim(ctx: Ctx, hit: SearchHit) -> str:
