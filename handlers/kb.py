@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from bot.core.errors import UsageError
 from bot.core.types import Reply
 from handlers.base import Ctx, Registry
+from handlers.kb_import_text import import_problem
 from handlers.kb_text import (
     PAGE_SIZE,
     parse_draft,
@@ -210,7 +211,7 @@ async def kb_import(ctx: Ctx, args: str) -> Reply:
         lines.append(ctx.t("Bỏ qua {n} mục trùng.", "Skipped {n} duplicates.", n=report.skipped))
     if report.errors:
         lines.append(ctx.t("{n} mục lỗi:", "{n} invalid:", n=len(report.errors)))
-        lines += [f"• {where}: {why}" for where, why in report.errors[:MAX_ERRORS_SHOWN]]
+        lines += [import_problem(ctx.lang, w, why) for w, why in report.errors[:MAX_ERRORS_SHOWN]]
         if len(report.errors) > MAX_ERRORS_SHOWN:
             lines.append("…")
     return Reply("\n".join(lines))

@@ -103,8 +103,11 @@ async def import_file(
     """Parse a file by its extension and import what is valid."""
     try:
         parsed = formats.parse(filename, data)
-    except ValueError as exc:
-        raise UsageError(f"Không đọc được tệp: {exc}", f"Cannot read the file: {exc}") from exc
+    except ValueError as exc:  # only the file name can be wrong before any record is read
+        raise UsageError(
+            f"Không đọc được tệp {filename!r}: chỉ nhận tệp .md, .csv, .json hoặc .jsonl.",
+            f"Cannot read the file: {exc}",
+        ) from exc
     report = await import_records(kb, parsed.records, family_id, author)
     report.errors = sorted(parsed.errors + report.errors, key=lambda e: formats._order(e[0]))
     return report

@@ -200,6 +200,12 @@ async def test_import_by_caption_and_export_document(world) -> None:  # type: ig
     doc = Attachment("document", "kb.jsonl", "application/jsonl", fetch, len(data))
     out = await chat.say("/kb import", attachment=doc, lang="en")
     assert "Imported 1" in out and "line 2" in out and "line 3" in out
+    vi = await chat.say("/kb import", attachment=doc, lang="vi")
+    # the same problems, in Vietnamese only (the duplicate is skipped, the bad lines named)
+    assert "Bỏ qua 1" in vi and "dòng 2: JSON không hợp lệ" in vi
+    assert "dòng 3: thiếu nội dung" in vi and "line" not in vi and "missing" not in vi
+    wrong = Attachment("document", "kb.txt", "text/plain", fetch, len(data))
+    assert "chỉ nhận tệp .md" in await chat.say("/kb import", attachment=wrong, lang="vi")
     assert "Send a .md" in await chat.say("/kb import", lang="en")
     await chat.say("/kb export csv")
     reply = chat.outbox.sent[-1]
