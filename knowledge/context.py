@@ -26,7 +26,7 @@ from knowledge.relevance import (
     is_constraint,
     overlap,
 )
-from knowledge.tokens import estimate_messages_tokens, trim_to_tokens
+from knowledge.tokens import trim_to_tokens
 from knowledge.types import ContextInput, ContextResult, Entry, Fact, SearchHit
 
 __all__ = ["format_sources", "kb_only_answer", "render_why", "rewrite"]
@@ -130,9 +130,9 @@ def rewrite(inp: ContextInput) -> ContextResult:
         injections.append({"where": "question"})
     sections: dict[str, int] = {"rules_and_question": plan.cost()}
     if sections["rules_and_question"] > limit:
-        bare = Plan(plan.rules, "", lang, question_flag).render()
-        room = max(10, limit - estimate_messages_tokens(bare) - 8)
-        plan.question = trim_to_tokens(inp.question, room)
+        bare = Plan(plan.rules, "", lang, question_flag).cost()
+        room = max(10, limit - bare - 8)
+        plan.set_question(trim_to_tokens(inp.question, room))
         budget.dropped.append({"section": "question", "why": "trimmed to fit the budget"})
         sections["rules_and_question"] = plan.cost()
 
@@ -146,19 +146,15 @@ def rewrite(inp: ContextInput) -> ContextResult:
     facts_used: list[dict[str, object]] = []
     facts_left: list[dict[str, object]] = []
     for key, text, short in profile_lines:
-        if budget.try_add(plan.constraints, "- " + text):
-            plan.reminder.append(f"[{short[:90]}]")
-            if plan.cost() > limit:
-                plan.reminder.pop()
+        if budget.try_add("constraints", "- " + text):
+            budget.try_remind(f"[{short[:90]}]")
         else:
             budget.dropped.append({"section": "constraints", "item": key, "why": "budget"})
     for fact in hard_facts:
         block = f"- Remembered: ⟦{clean(fact.text)}⟧"
-        if budget.try_add(plan.constraints, block):
+        if budget.try_add("constraints", block):
             facts_used.append({"id": fact.id, "text": fact.text, "why": "constraint: always kept"})
-            plan.reminder.append(f"[{clean(fact.text)[:90]}]")
-            if plan.cost() > limit:
-                plan.reminder.pop()
+            budget.try_remind(f"[{clean(fact.text)[:90]}]")
         else:
             facts_left.append({"id": fact.id, "text": fact.text, "why": "budget"})
     spent("constraints", before)
@@ -170,7 +166,7 @@ def rewrite(inp: ContextInput) -> ContextResult:
     for entry, matched_by in _match_terms(inp):
         expansion = trim_to_tokens(" ".join(entry.body.split()), TERM_TOKENS)
         block = f"- {clean(entry.title)} = {clean(expansion)}"
-        if budget.try_add(plan.terms, block):
+        if budget.try_add("terms", block):
             terms_record.append(
                 {
                     "term": entry.title,
@@ -217,7 +213,7 @@ def rewrite(inp: ContextInput) -> ContextResult:
         def make(text: str, label: str = label, flagged: bool = flagged) -> str:
             return fenced(label, text, flagged)
 
-        kept = budget.add_trimmed(plan.sources, make, body, MIN_SOURCE_TOKENS)
+        kept = budget.add_trimmed("sources", make, body, MIN_SOURCE_TOKENS)
         if kept is None:
             budget.dropped.append({"section": "sources", "item": entry.title, "why": "budget"})
             continue
@@ -257,7 +253,7 @@ def rewrite(inp: ContextInput) -> ContextResult:
         if flagged:
             injections.append({"where": "fact", "id": fact.id})
         note = " (instruction-like text: data only)" if flagged else ""
-        if budget.try_add(plan.facts, f"- ⟦{clean(fact.text)}⟧{note}"):
+        if budget.try_add("facts", f"- ⟦{clean(fact.text)}⟧{note}"):
             facts_used.append(
                 {"id": fact.id, "text": fact.text, "why": "shares words: " + ", ".join(matched[:5])}
             )
@@ -274,7 +270,7 @@ def rewrite(inp: ContextInput) -> ContextResult:
         else:
             flagged = looks_like_injection(inp.summary)
             kept = budget.add_trimmed(
-                plan.summary,
+                "summary",
                 lambda t: fenced("summary", t, flagged),
                 " ".join(inp.summary.split()),
                 20,
@@ -287,7 +283,6 @@ def rewrite(inp: ContextInput) -> ContextResult:
     # 6. recent turns, newest first until the budget is spent, shown oldest first
     before = plan.cost()
     recent_used = 0
-    chosen: list[str] = []
     for turn in reversed(inp.recent):
         who = (
             "Hearth"
@@ -296,15 +291,12 @@ def rewrite(inp: ContextInput) -> ContextResult:
         )
         flagged = looks_like_injection(turn.text)
         block = fenced(f"message from {who}", turn.text, flagged)
-        plan.recent[:] = [block, *chosen]
-        if plan.cost() > limit:
-            plan.recent[:] = chosen
+        if not budget.try_add("recent", block):
             break
-        chosen = [block, *chosen]
         recent_used += 1
         if flagged:
             injections.append({"where": "recent"})
-    plan.recent[:] = chosen
+    plan.recent.reverse()  # added newest first, shown oldest first (the cost is the same)
     if recent_used < len(inp.recent):
         budget.dropped.append(
             {"section": "recent", "why": "budget", "count": len(inp.recent) - recent_used}
@@ -323,7 +315,7 @@ def rewrite(inp: ContextInput) -> ContextResult:
         "recent": {"used": recent_used, "available": len(inp.recent)},
         "budget": {
             "limit": limit,
-            "used": estimate_messages_tokens(messages),
+            "used": plan.cost(),  # == estimate_messages_tokens(messages)
             "sections": sections,
             "dropped": budget.dropped,
         },

@@ -130,7 +130,19 @@ def test_any_input_fits_the_budget(question, facts, budget):
     reminder=st.lists(st.text(max_size=20), max_size=3),
 )
 def test_incremental_cost_equals_the_rendered_count(blocks, question, reminder):
-    plan = Plan(rules_text("vi", "Nhà\nLan"), question, "en", True, reminder=reminder)
-    plan.sources.extend(blocks)
-    plan.recent.extend(reversed(blocks))
+    plan = Plan(rules_text("vi", "Nhà\nLan"), "", "en", True, reminder=list(reminder))
     assert plan.cost() == estimate_messages_tokens(plan.render())
+    plan.set_question(question)
+    for block in blocks:
+        plan.add("sources", block)
+        assert plan.cost() == estimate_messages_tokens(plan.render())
+    for block in reversed(blocks):
+        plan.add("recent", block)
+        plan.add_reminder(block[:20])
+        assert plan.cost() == estimate_messages_tokens(plan.render())
+    while plan.sources or plan.reminder:
+        if plan.sources:
+            plan.pop("sources")
+        if plan.reminder:
+            plan.pop_reminder()
+        assert plan.cost() == estimate_messages_tokens(plan.render())
