@@ -6,6 +6,8 @@ itself so an entry cannot close its own fence and smuggle instructions out of it
 
 from __future__ import annotations
 
+import re
+
 from knowledge.relevance import fold
 
 REGION_NAMES = {
@@ -42,10 +44,13 @@ def clean(text: str) -> str:
     return text.replace("⟦", "[").replace("⟧", "]").strip()
 
 
+_INJECTION_RE = re.compile("|".join(re.escape(m) for m in INJECTION_MARKERS))
+
+
 def looks_like_injection(text: str) -> bool:
     """Text that talks to the model ("ignore previous instructions"); flagged, never obeyed."""
     folded = " ".join(fold(text).split())
-    return any(marker in folded for marker in INJECTION_MARKERS)
+    return _INJECTION_RE.search(folded) is not None  # any marker as a substring
 
 
 def fenced(label: str, text: str, flagged: bool) -> str:

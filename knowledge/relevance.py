@@ -108,10 +108,27 @@ def _fold_short(text: str) -> str:
     return _fold(text)
 
 
+class _FoldTable(dict[int, int | str | None]):
+    """str.translate table after NFD: combining marks (category Mn) dropped, đ → d.
+
+    Filled on first sight of each character (up to a bound, so text full of rare
+    characters cannot grow it without end), so translate() mostly runs in C."""
+
+    def __missing__(self, code: int) -> int | str | None:
+        value: int | str | None = None if unicodedata.category(chr(code)) == "Mn" else code
+        if len(self) < 8192:
+            self[code] = value
+        return value
+
+
+_FOLD_TABLE = _FoldTable({ord("đ"): "d"})  # lower() has turned Đ into đ already
+
+
 def _fold(text: str) -> str:
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    return unicodedata.normalize("NFD", lowered).translate(_FOLD_TABLE)
 
 
 def words(text: str) -> list[str]:
@@ -196,12 +213,21 @@ def contains_phrase(haystack: str, phrase: str) -> bool:
     )
 
 
+_CONSTRAINT_RE = re.compile("|".join(re.escape(m) for m in CONSTRAINT_MARKERS))
+_WORD_OR_QUOTE_RE = re.compile(r"[^\W_]+|'", re.UNICODE)
+
+
+@lru_cache(maxsize=4096)
 def is_constraint(text: str) -> bool:
-    """A fact the model must always see: allergies, 'không ăn …', diet, missing tools."""
-    folded = " " + " ".join(fold(w) for w in re.findall(r"[^\W_]+|'", text.lower())) + " "
+    """A fact the model must always see: allergies, 'không ăn …', diet, missing tools.
+
+    Cached: a family's facts are checked again for every question."""
+    folded = " " + " ".join(fold(w) for w in _WORD_OR_QUOTE_RE.findall(text.lower())) + " "
     folded = folded.replace(" ' ", "'")
-    plain = fold(text)
-    return any(marker in folded or marker in plain for marker in CONSTRAINT_MARKERS)
+    # any marker as a substring of either form
+    return (
+        _CONSTRAINT_RE.search(folded) is not None or _CONSTRAINT_RE.search(fold(text)) is not None
+    )
 
 
 def detect_question_language(text: str, preferred: str) -> tuple[str, str]:

@@ -88,7 +88,7 @@ def timing(path: str, profile: bool, clear: bool) -> None:
         f" max {samples[-1]:.3f} ms, mean {statistics.mean(samples):.3f} ms"
     )
     if pr:
-        pstats.Stats(pr).sort_stats("tottime").print_stats(25)
+        pstats.Stats(pr).sort_stats(os.environ.get("SORT", "tottime")).print_stats(25)
 
 
 if __name__ == "__main__":
