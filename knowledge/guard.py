@@ -44,13 +44,15 @@ def clean(text: str) -> str:
     return text.replace("⟦", "[").replace("⟧", "]").strip()
 
 
-_INJECTION_RE = re.compile("|".join(re.escape(m) for m in INJECTION_MARKERS))
+# any marker as a substring of the folded text, any run of whitespace between its words
+_INJECTION_RE = re.compile(
+    "|".join(r"\s+".join(re.escape(w) for w in m.split(" ")) for m in INJECTION_MARKERS)
+)
 
 
 def looks_like_injection(text: str) -> bool:
     """Text that talks to the model ("ignore previous instructions"); flagged, never obeyed."""
-    folded = " ".join(fold(text).split())
-    return _INJECTION_RE.search(folded) is not None  # any marker as a substring
+    return _INJECTION_RE.search(fold(text)) is not None
 
 
 def fenced(label: str, text: str, flagged: bool) -> str:

@@ -154,24 +154,41 @@ def content_words(text: str) -> list[Word]:
     return list(_content_words(text))
 
 
+@lru_cache(maxsize=65536)
+def _topic(raw: str) -> str | None:
+    """The folded form of a (lower-case) word, or None for a filler word, letter or number."""
+    folded = fold(raw)
+    if len(folded) < 2 or folded in VI_STOP or folded in EN_STOP or folded.isdigit():
+        return None
+    return folded
+
+
 @lru_cache(maxsize=4096)
 def _content_words(text: str) -> tuple[Word, ...]:
     out = []
     for raw in words(text):
-        folded = fold(raw)
-        if len(folded) < 2 or folded in VI_STOP or folded in EN_STOP or folded.isdigit():
-            continue
-        out.append(Word(raw, folded))
+        folded = _topic(raw)
+        if folded is not None:
+            out.append(Word(raw, folded))
     return tuple(out)
 
 
 @lru_cache(maxsize=4096)
-def _word_index(text: str) -> dict[str, frozenset[str]]:
-    """folded word → the spellings it has in the text (entries are measured again and again)."""
+def _word_index(text: str) -> dict[str, set[str]]:
+    """folded word → the spellings it has in the text (entries are measured again and again).
+
+    Shared through the cache: read it, never change it."""
     index: dict[str, set[str]] = {}
-    for word in _content_words(text):
-        index.setdefault(word.folded, set()).add(word.raw)
-    return {k: frozenset(v) for k, v in index.items()}
+    for raw in words(text):
+        folded = _topic(raw)
+        if folded is None:
+            continue
+        spellings = index.get(folded)
+        if spellings is None:
+            index[folded] = {raw}
+        else:
+            spellings.add(raw)
+    return index
 
 
 def same_word(a: Word, b: Word) -> bool:
@@ -197,15 +214,21 @@ def overlap(query: list[Word], text: str) -> list[str]:
     return found
 
 
+@lru_cache(maxsize=4096)
+def _all_words(text: str) -> tuple[Word, ...]:
+    """Every word of a text, typed and folded (the question is matched against each term)."""
+    return tuple(Word(w, fold(w)) for w in words(text))
+
+
 def contains_phrase(haystack: str, phrase: str) -> bool:
     """Whole-word phrase match, diacritics-insensitive unless both sides carry marks.
 
     'ca kho' and 'cá kho' are found in 'Cá kho tộ'; 'cà kho' is not.
     """
-    needle = [Word(w, fold(w)) for w in words(phrase)]
+    needle = _all_words(phrase)
     if not needle:
         return False
-    hay = [Word(w, fold(w)) for w in words(haystack)]
+    hay = _all_words(haystack)
     n = len(needle)
     return any(
         all(same_word(needle[i], hay[start + i]) for i in range(n))
