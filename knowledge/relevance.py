@@ -220,6 +220,15 @@ def _all_words(text: str) -> tuple[Word, ...]:
     return tuple(Word(w, fold(w)) for w in words(text))
 
 
+@lru_cache(maxsize=1024)
+def _starts(text: str) -> dict[str, tuple[int, ...]]:
+    """folded word → where it occurs among _all_words(text); read it, never change it."""
+    index: dict[str, list[int]] = {}
+    for i, word in enumerate(_all_words(text)):
+        index.setdefault(word.folded, []).append(i)
+    return {k: tuple(v) for k, v in index.items()}
+
+
 def contains_phrase(haystack: str, phrase: str) -> bool:
     """Whole-word phrase match, diacritics-insensitive unless both sides carry marks.
 
@@ -230,9 +239,11 @@ def contains_phrase(haystack: str, phrase: str) -> bool:
         return False
     hay = _all_words(haystack)
     n = len(needle)
+    # a match can only start where the first word matches when folded
     return any(
         all(same_word(needle[i], hay[start + i]) for i in range(n))
-        for start in range(len(hay) - n + 1)
+        for start in _starts(haystack).get(needle[0].folded, ())
+        if start + n <= len(hay)
     )
 
 

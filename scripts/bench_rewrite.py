@@ -37,6 +37,7 @@ def capture(db: str, n: int, out: str) -> None:
 
     context.rewrite = recording  # type: ignore[assignment]
     mod, _ = loopback.load("openai_server")
+    assert mod is not None, "tests/servers/openai_server.py not found"
     srv = mod.OpenAIServer(latency_s=0.0).start()
     try:
         settings = worker.settings_for({"db": db, "llm_url": srv.base_url})
