@@ -2,8 +2,13 @@
 
 The user's text never reaches FTS5 syntax: it is reduced to ASCII syllables (plus accented
 syllables made only of letters), each quoted, so quotes, `*`, `NEAR(` or `-` are just text.
-The scope token (`zglobal` / `zf<id>`) is matched inside the index, so another family's
+Scope is matched inside the index: global entries live in the columns `head` … `exact`,
+a family's in `fhead` … `fexact` together with its token `zf<id>`, so another family's
 entries are never even candidates; the SQL filters `family_id IS NULL OR family_id = ?` too.
+
+Cost: FTS5's bm25() reads the whole document list of every query term and scores every
+matching row, so the ranked query takes the rarest terms (bigrams first, they are rarer
+than their syllables) up to RANK_BUDGET documents; the rest only widen the unranked fallback.
 
 `SearchHit.strong` (the verbatim threshold): the entry's title or one alias, as folded
 syllables, occurs whole in the question (titles of two or more syllables, or a one-syllable
@@ -19,7 +24,7 @@ import re
 from typing import Any
 
 from bot.core.db import Database
-from knowledge.indexing import json_list
+from knowledge.indexing import FAMILY_FIELDS, TEXT_FIELDS, json_list
 from knowledge.normalize import (
     accented,
     contains_phrase,
@@ -38,8 +43,8 @@ from knowledge.vectors import VectorIndex
 MAX_QUERY_CHARS = 1000
 MAX_TOKENS = 32
 RRF_K = 60.0
-TEXT_COLUMNS = "{head tags body head2 body2 exact}"
-HEAD_COLUMNS = "{head tags}"
+RANK_BUDGET = 600  # documents bm25 may read per query (summed document frequencies)
+HEAD_FIELDS = ("head", "tags")
 GLOSSARY_RE = re.compile(r'"(term|glossary|thuật ngữ)"', re.IGNORECASE)
 GLOSSARY_TAGS = ('"term"', '"glossary"', '"thuat_ngu"')
 
@@ -60,11 +65,15 @@ FALLBACK_SQL = " UNION ALL ".join(
 )
 
 
-def scope_filter(family_id: int | None) -> str:
-    """The FTS5 clause that keeps a family's search inside global + its own entries."""
+def in_scope(family_id: int | None, fields: tuple[str, ...], body: str) -> str:
+    """`body` matched in the global columns `fields`, or in the family's own copies of them.
+
+    A column filter is free for FTS5; a scope phrase would be counted by bm25."""
+    glob = "{" + " ".join(fields) + "} : (" + body + ")"
     if family_id is None:
-        return 'scope : "zglobal"'
-    return f'scope : ("zglobal" OR "zf{int(family_id)}")'
+        return glob
+    own = "{" + " ".join(FAMILY_FIELDS[TEXT_FIELDS.index(f)] for f in fields) + "}"
+    return f'({glob}) OR (scope : "zf{int(family_id)}" AND {own} : ({body}))'
 
 
 def _quoted(terms: list[str]) -> str:
@@ -117,9 +126,9 @@ def scoped(
     family_id: int | None,
     *,
     all_of: list[list[str]] | None = None,
-    columns: str | None = None,
+    fields: tuple[str, ...] = TEXT_FIELDS,
 ) -> str | None:
-    """`scope AND (t1 OR t2 …)`, or with `all_of`, every group must match (AND of ORs)."""
+    """`t1 OR t2 …` within the family's scope, or with `all_of`, every group must match."""
     if all_of:
         groups = [f"({_quoted(g)})" for g in all_of if _quoted(g)]
         body = " AND ".join(groups)
@@ -127,7 +136,7 @@ def scoped(
         body = _quoted(terms)
     if not body:
         return None
-    return f"{scope_filter(family_id)} AND {columns or TEXT_COLUMNS} : ({body})"
+    return in_scope(family_id, fields, body)
 
 
 def tokens_content(tokens: list[str]) -> list[str]:
@@ -208,7 +217,7 @@ async def lexical_hits(
         df.update(await stats.df(extra))
     live = [t for t in terms if df[t]]
     cap = await stats.common_cap()
-    rare = [t for t in live if df[t] <= cap]
+    rare = within_budget([t for t in live if df[t] <= cap], df)
     want = max(limit * 4, 20)
     scored: dict[int, tuple[Any, float]] = {}
     if rare:
@@ -222,7 +231,7 @@ async def lexical_hits(
         # where they occur; a few dozen candidates at most, never a BM25 pass over them
         groups = [g for g in ([a for a in alts if df.get(a)] for alts in alternatives) if g]
         exprs = {
-            "q1": scoped([], family_id, all_of=groups, columns=HEAD_COLUMNS),
+            "q1": scoped([], family_id, all_of=groups, fields=HEAD_FIELDS),
             "q2": scoped([], family_id, all_of=groups),
             "q3": scoped(live, family_id),
         }
@@ -235,6 +244,21 @@ async def lexical_hits(
             for n, r in enumerate(ranked):
                 scored.setdefault(r["id"], (r, floor * 0.5 / (n + 1)))
     return sorted(scored.values(), key=lambda rs: -rs[1])
+
+
+def within_budget(terms: list[str], df: dict[str, int], budget: int = RANK_BUDGET) -> list[str]:
+    """All the terms when their documents fit the budget, else the rarest that fit (at
+    least one): bm25's cost grows with every document of every term it ranks by."""
+    if sum(df[t] for t in terms) <= budget:
+        return terms
+    chosen: set[str] = set()
+    spent = 0
+    for t in sorted(terms, key=lambda t: df[t]):
+        if chosen and spent + df[t] > budget:
+            break
+        chosen.add(t)
+        spent += df[t]
+    return [t for t in terms if t in chosen]
 
 
 def _plain_score(groups: list[list[str]], tokens: list[str], core: list[str], row: Any) -> float:
@@ -346,10 +370,8 @@ async def glossary_for(
     words = unique(tokens)[:64]
     if not words:
         return []
-    expr = (
-        f"{scope_filter(family_id)} AND {{tags head2}} : ({' OR '.join(GLOSSARY_TAGS)})"
-        f" AND head : ({_quoted(words)})"
-    )
+    tag, head = " OR ".join(GLOSSARY_TAGS), _quoted(words)
+    expr = f"({in_scope(family_id, ('tags', 'head2'), tag)}) AND ({in_scope(family_id, ('head',), head)})"
     rows = await db.fetchall(SEARCH_SQL, {"q": expr, "fam": family_id, "lim": 50})
     found = []
     for r in rows:
