@@ -44,6 +44,7 @@ MAX_QUERY_CHARS = 1000
 MAX_TOKENS = 32
 RRF_K = 60.0
 RANK_BUDGET = 600  # documents bm25 may read per query (summed document frequencies)
+RANK_SINGLE_MAX = 1000  # … or for the one rarest term
 HEAD_FIELDS = ("head", "tags")
 GLOSSARY_RE = re.compile(r'"(term|glossary|thuật ngữ)"', re.IGNORECASE)
 GLOSSARY_TAGS = ('"term"', '"glossary"', '"thuat_ngu"')
@@ -60,9 +61,16 @@ _UNRANKED = SEARCH_SQL.replace("ORDER BY entries_fts.rank LIMIT :lim", "LIMIT :l
     "entries_fts.rank AS rank", "{part} AS part"
 )
 # three unranked candidate sets in one round trip: all syllables in the title, anywhere, any
-FALLBACK_SQL = " UNION ALL ".join(
-    "SELECT * FROM (" + _UNRANKED.replace(":q", f":q{n}").format(part=n) + ")" for n in (1, 2, 3)
-)
+
+
+def fallback_sql(parts: tuple[int, ...]) -> str:
+    """Unranked candidate sets :q1 … in one round trip, each tagged with its `part`."""
+    return " UNION ALL ".join(
+        "SELECT * FROM (" + _UNRANKED.replace(":q", f":q{n}").format(part=n) + ")" for n in parts
+    )
+
+
+FALLBACK_SQL = fallback_sql((1, 2, 3))
 
 
 def in_scope(family_id: int | None, fields: tuple[str, ...], body: str) -> str:
@@ -230,13 +238,21 @@ async def lexical_hits(
         # common syllables only: entries holding all of them (in the title first), ranked by
         # where they occur; a few dozen candidates at most, never a BM25 pass over them
         groups = [g for g in ([a for a in alts if df.get(a)] for alts in alternatives) if g]
+        # "all in the title" only when each group occurs in some title: an AND with no
+        # result still checks the columns of every entry holding all the syllables
+        head_df = await stats.df([a for g in groups for a in g], head=True)
+        head_groups = [[a for a in g if head_df[a]] for g in groups]
         exprs = {
-            "q1": scoped([], family_id, all_of=groups, fields=HEAD_FIELDS),
+            "q1": scoped([], family_id, all_of=head_groups, fields=HEAD_FIELDS)
+            if all(head_groups)
+            else None,
             "q2": scoped([], family_id, all_of=groups),
             "q3": scoped(live, family_id),
         }
-        if all(exprs.values()):
-            rows = await db.fetchall(FALLBACK_SQL, {**exprs, "fam": family_id, "lim": 12})
+        asked = {k: v for k, v in exprs.items() if v}
+        if "q2" in asked and "q3" in asked:
+            sql = fallback_sql(tuple(int(k[1]) for k in asked))
+            rows = await db.fetchall(sql, {**asked, "fam": family_id, "lim": 12})
             floor = min((sc for _, sc in scored.values()), default=1.0)
             ranked = sorted(
                 rows, key=lambda r: (r["part"], -_plain_score(groups, tokens, content, r))
@@ -247,14 +263,15 @@ async def lexical_hits(
 
 
 def within_budget(terms: list[str], df: dict[str, int], budget: int = RANK_BUDGET) -> list[str]:
-    """All the terms when their documents fit the budget, else the rarest that fit (at
-    least one): bm25's cost grows with every document of every term it ranks by."""
+    """All the terms when their documents fit the budget, else the rarest that fit (the
+    rarest alone up to RANK_SINGLE_MAX): bm25's cost grows with every document of every
+    term it ranks by. Nothing left means the unranked fallback ranks the question."""
     if sum(df[t] for t in terms) <= budget:
         return terms
     chosen: set[str] = set()
     spent = 0
     for t in sorted(terms, key=lambda t: df[t]):
-        if chosen and spent + df[t] > budget:
+        if spent + df[t] > (budget if chosen else max(budget, RANK_SINGLE_MAX)):
             break
         chosen.add(t)
         spent += df[t]

@@ -19,6 +19,14 @@ ZERO_TTL_S = 30.0  # "not indexed" is remembered briefly; this process's writes 
 COMMON_MIN_DOCS = 1000
 COMMON_FRACTION = 0.02
 MAX_CACHED = 200_000
+HEAD_KEY = "^"  # cache key prefix of a title/tag count ("^" never occurs in a term)
+HEAD_COLUMNS = "{head tags fhead ftags}"
+
+
+def _match(key: str) -> str:
+    """The MATCH for one cache key: the quoted term, in the title/tag columns for `^term`."""
+    term = '"' + key.removeprefix(HEAD_KEY).replace('"', "") + '"'
+    return f"{HEAD_COLUMNS} : {term}" if key.startswith(HEAD_KEY) else term
 
 
 class TermStats:
@@ -44,11 +52,14 @@ class TermStats:
         await self._fresh()
         return max(COMMON_MIN_DOCS, int(self._size * COMMON_FRACTION))
 
-    async def df(self, terms: Iterable[str]) -> dict[str, int]:
+    async def df(self, terms: Iterable[str], *, head: bool = False) -> dict[str, int]:
         """How many indexed entries contain each term (0: none; capped just above
-        `common_cap()`, which is all ranking needs to know)."""
+        `common_cap()`, which is all ranking needs to know); `head`: in a title or tag."""
         cap = await self.common_cap()
-        wanted = list(dict.fromkeys(terms))
+        found = await self._lookup([HEAD_KEY + t if head else t for t in dict.fromkeys(terms)], cap)
+        return {k.removeprefix(HEAD_KEY) if head else k: v for k, v in found.items()}
+
+    async def _lookup(self, wanted: list[str], cap: int) -> dict[str, int]:
         now = time.monotonic()
         missing = [
             t for t in wanted if t not in self._df and now - self._zero.get(t, -1e9) > ZERO_TTL_S
@@ -61,7 +72,7 @@ class TermStats:
                 " WHERE entries_fts MATCH ? LIMIT ?)) AS d"
                 for _ in chunk
             )
-            params = [v for t in chunk for v in (t, '"' + t.replace('"', "") + '"', cap + 1)]
+            params = [v for t in chunk for v in (t, _match(t), cap + 1)]
             rows = await self.db.fetchall(sql, params)
             for r in rows:
                 if r["d"]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import unicodedata
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 
 import aiosqlite
@@ -24,6 +26,7 @@ Embedder = Callable[[list[str]], Awaitable[list[list[float]] | None]]
 GEN_KEY = "kb_vectors_gen"
 RETRY_AFTER_S = 300.0
 BATCH = 64
+QUERY_CACHE = 256  # recent query embeddings kept: a repeated question costs no endpoint call
 
 
 def entry_text(row: object) -> str:
@@ -44,6 +47,8 @@ class VectorIndex:
         self._ids = np.zeros(0, dtype=np.int64)
         self._fams = np.zeros(0, dtype=np.int64)
         self._mat = np.zeros((0, 0), dtype=np.float32)
+        # query text -> its unit vector; only the question's own text, never family data
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @property
     def enabled(self) -> bool:
@@ -152,6 +157,20 @@ class VectorIndex:
         )
         self._gen = gen
 
+    async def _query_vector(self, query: str) -> np.ndarray | None:
+        """The query's embedding, from the small LRU when this exact text was asked lately."""
+        key = " ".join(unicodedata.normalize("NFC", query).split())
+        hit = self._queries.get(key)
+        if hit is not None:
+            self._queries.move_to_end(key)
+            return hit
+        qmat = await self._embed([query])
+        if qmat is not None:
+            self._queries[key] = qmat
+            if len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return qmat
+
     async def nearest(
         self, query: str, family_id: int | None, k: int = 20, min_cos: float = 0.2
     ) -> list[tuple[int, float]] | None:
@@ -161,7 +180,7 @@ class VectorIndex:
         await self._load()
         if self._mat.shape[0] == 0:
             return []  # nothing to compare with: spare the endpoint a query embedding
-        qmat = await self._embed([query])
+        qmat = await self._query_vector(query)
         if qmat is None:
             return None
         if self._mat.shape[1] != qmat.shape[1]:

@@ -111,3 +111,25 @@ async def test_backfill_embeds_entries_added_while_offline(tmp_path: Path) -> No
         assert (await kb.search("dessert", None))[0].entry.title == "Chè bưởi"
     finally:
         await db.close()
+
+
+async def test_a_repeated_question_is_embedded_once_and_stays_family_scoped(
+    tmp_path: Path,
+) -> None:
+    emb = ScriptedEmbedder()
+    db, kb = await open_kb(tmp_path / "kb.db", emb)
+    try:
+        fams = FamilyStore(db)
+        a = await fams.ensure("zalo", "a", "private")
+        b = await fams.ensure("zalo", "b", "private")
+        await kb.add("Công thức nhà B", "bí mật", family_id=b.id)
+        before = len(emb.calls)
+        assert [h.entry.title for h in await kb.search("secret", b.id)] == ["Công thức nhà B"]
+        # the same words (other spacing) from another family: no endpoint call, no leak
+        assert await kb.search("  secret ", a.id) == []
+        assert [h.entry.title for h in await kb.search("secret", b.id)] == ["Công thức nhà B"]
+        assert len(emb.calls) == before + 1
+        await kb.search("món tráng miệng", a.id)
+        assert len(emb.calls) == before + 2
+    finally:
+        await db.close()

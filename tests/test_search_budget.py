@@ -1,0 +1,81 @@
+"""The ranked query reads a bounded number of documents; the index keeps scopes in columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.families import FamilyStore
+from knowledge.search import RANK_BUDGET, RANK_SINGLE_MAX, scoped, within_budget
+from tests.kb_support import open_kb
+
+
+def test_small_indexes_rank_by_every_term() -> None:
+    df = {"ca": 40, "kho": 30, "ca_kho": 5}
+    assert within_budget(["ca", "kho", "ca_kho"], df) == ["ca", "kho", "ca_kho"]
+
+
+def test_large_indexes_rank_by_the_rarest_terms_within_the_budget() -> None:
+    df = {"ca": 900, "kho": 500, "ca_kho": 350, "to": 240}
+    chosen = within_budget(["ca", "kho", "ca_kho", "to"], df)
+    assert chosen == ["ca_kho", "to"]  # query order kept, rarest first chosen
+    assert sum(df[t] for t in chosen) <= RANK_BUDGET
+    # one term over the budget is still ranked alone, up to RANK_SINGLE_MAX documents
+    assert within_budget(["pho", "bo"], {"pho": RANK_SINGLE_MAX, "bo": 2000}) == ["pho"]
+    assert within_budget(["pho"], {"pho": RANK_SINGLE_MAX + 1}) == []
+
+
+def test_scope_is_a_column_filter_not_a_phrase() -> None:
+    assert scoped(["ca"], None) == '{head tags body head2 body2 exact} : ("ca")'
+    expr = scoped(["ca"], 7)
+    assert expr is not None and "zglobal" not in expr
+    assert 'scope : "zf7" AND {fhead ftags fbody fhead2 fbody2 fexact} : ("ca")' in expr
+
+
+async def test_family_text_sits_in_family_columns(tmp_path: Path) -> None:
+    db, kb = await open_kb(tmp_path / "kb.db")
+    try:
+        fams = FamilyStore(db)
+        a = await fams.ensure("zalo", "a", "private")
+        b = await fams.ensure("zalo", "b", "private")
+        g = await kb.add("Cá kho tộ", "nước màu", family_id=None)
+        mine = await kb.add("Cá kho nhà A", "kho quẹt", family_id=a.id)
+        row = await db.fetchone(
+            "SELECT head, fhead, scope FROM entries_fts WHERE rowid = ?", (mine.id,)
+        )
+        assert row is not None
+        assert (row["head"], row["fhead"], row["scope"]) == ("", "ca kho nha a", f"zf{a.id}")
+        row = await db.fetchone("SELECT head, fhead FROM entries_fts WHERE rowid = ?", (g.id,))
+        assert row is not None
+        assert (row["head"], row["fhead"]) == ("ca kho to", "")
+        assert {h.entry.id for h in await kb.search("ca kho", a.id)} == {g.id, mine.id}
+        assert {h.entry.id for h in await kb.search("ca kho", b.id)} == {g.id}
+        assert {h.entry.id for h in await kb.search("ca kho", None)} == {g.id}
+    finally:
+        await db.close()
+
+
+def test_migration_0004_moves_indexed_text_by_scope(tmp_path: Path) -> None:
+    from bot.core.migrate import applied_versions, apply_one, connect, shipped_migrations
+
+    conn = connect(tmp_path / "old.db")
+    try:
+        applied_versions(conn)  # creates the bookkeeping table, as the runner does
+        for m in shipped_migrations():
+            if m.version == 4:
+                conn.execute(
+                    "INSERT INTO entries_fts (rowid, head, body, head2, scope) VALUES"
+                    " (1, 'ca kho to', 'nuoc mau', 'ca_kho kho_to', 'zglobal'),"
+                    " (2, 'ca kho nha a', 'kho quet', 'ca_kho', 'zf5')"
+                )
+            apply_one(conn, m)
+        rows = conn.execute(
+            "SELECT rowid, head, fhead, body, fbody, fhead2, scope FROM entries_fts ORDER BY rowid"
+        ).fetchall()
+        assert rows == [
+            (1, "ca kho to", "", "nuoc mau", "", "", "zglobal"),
+            (2, "", "ca kho nha a", "", "kho quet", "ca_kho", "zf5"),
+        ]
+        match = "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?"
+        assert conn.execute(match, ('{fhead} : "kho"',)).fetchall() == [(2,)]
+    finally:
+        conn.close()
