@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import unicodedata
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import asdict, replace
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import asdict, dataclass, field, replace
 
+from bot.core.answers import answer_for_message_in, link_in
 from bot.core.errors import HearthError
-from bot.core.families import Family, Member
+from bot.core.families import Family, Member, Who
 from bot.core.i18n import reply_language, tr
 from bot.core.types import CallbackEvent, Incoming, Outbox, Reply
-from bot.core.usage import normalize_question
+from bot.core.usage import normalize_question, return_in
 from handlers.base import Ctx, Registry, Services, parse_command
 from handlers.chat import GREETINGS
 from handlers.family import first_run_greeting
@@ -32,6 +34,38 @@ PROFILE_LANGS = {
     "english": "en",
     "tiếng anh": "en",
 }
+
+
+MARK_ANSWERED = (
+    "UPDATE messages SET status = 'answered', answered_at ="
+    " strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE family_id = ? AND id = ?"
+)
+
+
+@dataclass(slots=True)
+class _Chat:
+    """A chat's FIFO lock, how many tasks hold or wait for it, and how many turns it ran."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+    turns: int = 0
+
+
+def _who(inc: Incoming, *, knows_admin: bool = True) -> Who:
+    return Who(
+        inc.platform,
+        inc.chat_id,
+        inc.chat_kind,
+        inc.chat_title,
+        inc.user_id,
+        inc.user_name,
+        chat_admin=inc.is_chat_admin if knows_admin else None,
+        language=(inc.language_code or None),
+    )
+
+
+def _nothing(conn: sqlite3.Connection, family: Family, member: Member) -> None:
+    return None
 
 
 class NullOutbox:
@@ -66,39 +100,34 @@ class Pipeline:
     def __init__(self, services: Services, registry: Registry) -> None:
         self.services = services
         self.registry = registry
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._waiters: dict[str, int] = {}
+        self._chats: dict[str, _Chat] = {}
+
+    @contextmanager
+    def _joined(self, key: str) -> Iterator[_Chat]:
+        """Keep the chat's lock (and its turn count) alive while this task needs it."""
+        chat = self._chats.get(key)
+        if chat is None:
+            chat = self._chats[key] = _Chat()
+        chat.users += 1
+        try:
+            yield chat
+        finally:
+            chat.users -= 1
+            if chat.users == 0:
+                del self._chats[key]
 
     @asynccontextmanager
     async def _chat_lock(self, key: str) -> AsyncIterator[None]:
         """FIFO per chat: one family's messages in order, other families in parallel."""
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        self._waiters[key] = self._waiters.get(key, 0) + 1
-        try:
-            async with lock:
+        with self._joined(key) as chat:
+            async with chat.lock:
+                chat.turns += 1
                 yield
-        finally:
-            self._waiters[key] -= 1
-            if self._waiters[key] == 0:
-                del self._waiters[key]
-                del self._locks[key]
 
-    async def _who(self, inc: Incoming, *, knows_admin: bool = True) -> tuple[Family, Member]:
-        families = self.services.families
-        family = await families.ensure(inc.platform, inc.chat_id, inc.chat_kind, inc.chat_title)
-        member = await families.member(
-            family,
-            inc.user_id,
-            inc.user_name,
-            chat_admin=inc.is_chat_admin if knows_admin else None,
-            language=(inc.language_code or None),
-        )
-        return family, member
-
-    async def _language(self, family: Family, member: Member, text: str) -> str:
-        profile_lang = (await self.services.families.profile(family.id)).get("language", "")
+    async def _language(
+        self, family: Family, member: Member, text: str, profile: dict[str, str]
+    ) -> str:
+        profile_lang = profile.get("language", "")
         fallback = member.language or PROFILE_LANGS.get(profile_lang.strip().lower()) or "vi"
         if not text.strip():  # a bare command: answer in the language the member last wrote in
             last = await self.services.db.scalar(
@@ -116,54 +145,43 @@ class Pipeline:
         while an earlier answer is being written loses nothing; a duplicate is dropped here.
         """
         key = f"{inc.platform}:{inc.chat_id}"
-        async with self._chat_lock(f"store:{key}"):  # arrival order = processing order
-            try:
-                family, member = await self._who(inc)
-                text, cut = clean_text(inc.text, self.services.settings.max_message_chars)
-                inc = replace(inc, text=text)
-                row_id = await self._store(family, member, inc)
-            except Exception:
-                log.exception("could not store an incoming message")
-                await self._apologise(
-                    outbox, reply_language(inc.text, inc.language_code or "vi"), stored=False
-                )
+        with self._joined(key) as chat:
+            turns_before = chat.turns
+            async with self._chat_lock(f"store:{key}"):  # arrival order = processing order
+                try:
+                    text, cut = clean_text(inc.text, self.services.settings.max_message_chars)
+                    inc = replace(inc, text=text)
+                    arrival = await self.services.families.arrive(
+                        _who(inc), lambda conn, f, m: _store_in(conn, f, m, inc)
+                    )
+                except Exception:
+                    log.exception("could not store an incoming message")
+                    await self._apologise(
+                        outbox, reply_language(inc.text, inc.language_code or "vi"), stored=False
+                    )
+                    return
+            family, member, row_id = arrival.family, arrival.member, arrival.result
+            if row_id is None:
+                log.info("duplicate delivery of %s:%s ignored", inc.chat_id, inc.message_id)
                 return
-        if row_id is None:
-            log.info("duplicate delivery of %s:%s ignored", inc.chat_id, inc.message_id)
-            return
-        async with self._chat_lock(key):
-            if inc.addressed and not await self._still_pending(family.id, row_id):
-                return  # resume_pending answered it while it waited
-            await self._process(family, member, inc, row_id, outbox, cut=cut)
+            async with chat.lock:
+                chat.turns += 1
+                # Only another turn of this chat (a live one or resume_pending, in this
+                # process) can have answered or erased the row since it was stored.
+                others_ran = chat.turns != turns_before + 1
+                if (
+                    inc.addressed
+                    and others_ran
+                    and not await self._still_pending(family.id, row_id)
+                ):
+                    return  # resume_pending answered it while it waited
+                await self._process(family, member, inc, row_id, outbox, arrival.profile, cut=cut)
 
     async def _still_pending(self, family_id: int, row_id: int) -> bool:
         status = await self.services.db.scalar(
             "SELECT status FROM messages WHERE family_id = ? AND id = ?", (family_id, row_id)
         )
         return status == "pending"
-
-    async def _store(self, family: Family, member: Member, inc: Incoming) -> int | None:
-        payload = {k: v for k, v in asdict(inc).items() if k != "attachment"}
-        if inc.attachment is not None:
-            payload["attachment_kind"] = inc.attachment.kind
-        status = "pending" if inc.addressed else "ignored"
-        async with self.services.db.transaction() as conn:
-            cur = await conn.execute(
-                "INSERT INTO messages (family_id, member_id, platform_message_id, role, text,"
-                " reply_to, thread_id, payload, status) VALUES (?, ?, ?, 'user', ?, ?, ?, ?, ?)"
-                " ON CONFLICT (family_id, platform_message_id) DO NOTHING",
-                (
-                    family.id,
-                    member.id,
-                    inc.message_id,
-                    inc.text,
-                    inc.reply_to_message_id,
-                    inc.thread_id,
-                    json.dumps(payload, ensure_ascii=False),
-                    status,
-                ),
-            )
-            return cur.lastrowid if cur.rowcount == 1 else None
 
     async def _process(
         self,
@@ -172,11 +190,12 @@ class Pipeline:
         inc: Incoming,
         row_id: int,
         outbox: Outbox,
+        profile: dict[str, str],
         *,
         cut: bool = False,
     ) -> None:
         parsed = parse_command(inc.text)
-        lang = await self._language(family, member, parsed[1] if parsed else inc.text)
+        lang = await self._language(family, member, parsed[1] if parsed else inc.text, profile)
         if not inc.addressed:
             return
         db = self.services.db
@@ -202,12 +221,12 @@ class Pipeline:
             if greeted_now and normalize_question(inc.text) in GREETINGS:
                 reply = None  # "xin chào" on first contact: the greeting was the answer
             else:
-                reply = await self._route(family, member, inc, lang, outbox, row_id)
+                reply = await self._route(family, member, inc, lang, outbox, row_id, profile)
+            ids: list[str] = []
             if reply is not None:
                 ids = await outbox.send(reply)
-                if reply.answer_id is not None:
-                    await self.services.answers.log.link_messages(family.id, reply.answer_id, ids)
-            await self._mark_answered(family.id, row_id)
+            answer_id = reply.answer_id if reply is not None else None
+            await self._mark_answered(family.id, row_id, answer_id, ids)
         except HearthError as exc:
             await self._finish_with(outbox, family.id, row_id, Reply(exc.user_message(lang)))
         except Exception:
@@ -221,13 +240,21 @@ class Pipeline:
                 log.exception("could not count the failed attempt; the message stays pending")
             await self._apologise(outbox, lang, stored=True)
 
-    async def _mark_answered(self, family_id: int, row_id: int) -> None:
-        """The one place a user message becomes answered (resume_pending skips it after)."""
-        await self.services.db.execute(
-            "UPDATE messages SET status = 'answered', answered_at ="
-            " strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE family_id = ? AND id = ?",
-            (family_id, row_id),
-        )
+    async def _mark_answered(
+        self, family_id: int, row_id: int, answer_id: int | None = None, sent: Sequence[str] = ()
+    ) -> None:
+        """The one place a user message becomes answered (resume_pending skips it after).
+
+        In the same transaction, the platform messages that carried the answer are linked
+        to it (so replies to them are returns): one write after the send, not two.
+        """
+
+        def work(conn: sqlite3.Connection) -> None:
+            if answer_id is not None and sent:
+                link_in(conn, family_id, answer_id, sent)
+            conn.execute(MARK_ANSWERED, (family_id, row_id))
+
+        await self.services.db.write(work)
 
     async def _finish_with(self, outbox: Outbox, family_id: int, row_id: int, reply: Reply) -> None:
         try:
@@ -256,10 +283,19 @@ class Pipeline:
             log.exception("could not deliver the apology either")
 
     async def _route(
-        self, family: Family, member: Member, inc: Incoming, lang: str, outbox: Outbox, row_id: int
+        self,
+        family: Family,
+        member: Member,
+        inc: Incoming,
+        lang: str,
+        outbox: Outbox,
+        row_id: int,
+        profile: dict[str, str],
     ) -> Reply | None:
         parsed = parse_command(inc.text)
-        ctx = Ctx(self.services, inc, family, member, lang, "", inc.text.strip(), outbox, row_id)
+        ctx = Ctx(
+            self.services, inc, family, member, lang, "", inc.text.strip(), outbox, row_id, profile
+        )
         if parsed is None:
             question = ctx.args
             if inc.attachment is not None and inc.attachment.kind == "voice":
@@ -308,14 +344,17 @@ class Pipeline:
     async def _reply_return(
         self, family: Family, member: Member, inc: Incoming, row_id: int
     ) -> None:
-        assert inc.reply_to_message_id is not None
-        answer_id = await self.services.answers.log.by_platform_message(
-            family.id, inc.reply_to_message_id
-        )
-        if answer_id is not None:
-            await self.services.usage.record_return(
-                family.id, answer_id, member.id, "reply", dedup_key=f"reply:{answer_id}:{row_id}"
-            )
+        reply_to = inc.reply_to_message_id
+        assert reply_to is not None
+
+        def work(conn: sqlite3.Connection) -> None:
+            answer_id = answer_for_message_in(conn, family.id, reply_to)
+            if answer_id is not None:
+                return_in(
+                    conn, family.id, answer_id, member.id, "reply", f"reply:{answer_id}:{row_id}"
+                )
+
+        await self.services.db.write(work)
 
     async def handle_callback(self, event: CallbackEvent) -> str:
         """A button press: log the return and give the toast text for the messenger."""
@@ -330,12 +369,24 @@ class Pipeline:
             language_code=event.language_code,
         )
         try:
-            family, member = await self._who(inc, knows_admin=False)
-            lang = await self._language(family, member, "")
+            arrival = await self.services.families.arrive(_who(inc, knows_admin=False), _nothing)
+            family, member = arrival.family, arrival.member
+            lang = await self._language(family, member, "", arrival.profile)
             parsed = parse_feedback(event.data)
             if parsed is None:
                 return tr(lang, "Nút này không còn dùng được.", "This button no longer works.")
-            ctx = Ctx(self.services, inc, family, member, lang, "", "", NullOutbox())
+            ctx = Ctx(
+                self.services,
+                inc,
+                family,
+                member,
+                lang,
+                "",
+                "",
+                NullOutbox(),
+                None,
+                arrival.profile,
+            )
             return await apply_feedback(ctx, *parsed)
         except Exception:
             log.exception("callback %r failed", event.data)
@@ -400,9 +451,37 @@ class Pipeline:
                 )
                 continue
             async with self._chat_lock(f"{inc.platform}:{inc.chat_id}"):
-                family, member = await self._who(inc)
+                arrival = await self.services.families.arrive(_who(inc), _nothing)
+                family, member = arrival.family, arrival.member
                 if not await self._still_pending(family.id, row["id"]):
                     continue  # a live delivery answered it first
-                await self._process(family, member, inc, row["id"], outbox_for(row["chat_id"]))
+                await self._process(
+                    family, member, inc, row["id"], outbox_for(row["chat_id"]), arrival.profile
+                )
             done += 1
         return done
+
+
+def _store_in(
+    conn: sqlite3.Connection, family: Family, member: Member, inc: Incoming
+) -> int | None:
+    """Insert the user message (pending if addressed); None when it is a duplicate delivery."""
+    payload = {k: v for k, v in asdict(inc).items() if k != "attachment"}
+    if inc.attachment is not None:
+        payload["attachment_kind"] = inc.attachment.kind
+    cur = conn.execute(
+        "INSERT INTO messages (family_id, member_id, platform_message_id, role, text,"
+        " reply_to, thread_id, payload, status) VALUES (?, ?, ?, 'user', ?, ?, ?, ?, ?)"
+        " ON CONFLICT (family_id, platform_message_id) DO NOTHING",
+        (
+            family.id,
+            member.id,
+            inc.message_id,
+            inc.text,
+            inc.reply_to_message_id,
+            inc.thread_id,
+            json.dumps(payload, ensure_ascii=False),
+            "pending" if inc.addressed else "ignored",
+        ),
+    )
+    return cur.lastrowid if cur.rowcount == 1 else None

@@ -46,6 +46,13 @@ class Ctx:
     args: str
     outbox: Outbox
     message_row_id: int | None = None
+    profile: dict[str, str] | None = None  # read with the message's arrival, if it was
+
+    async def family_profile(self) -> dict[str, str]:
+        """The profile read when this message arrived (same transaction), else a fresh read."""
+        if self.profile is None:
+            self.profile = await self.services.families.profile(self.family.id)
+        return self.profile
 
     @property
     def is_admin(self) -> bool:

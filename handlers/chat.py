@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections import defaultdict, deque
 from typing import Any
 
-from bot.core.answers import AnswerLog, AnswerRecord
+from bot.core.answers import AnswerLog, AnswerRecord, record_in
 from bot.core.errors import ContextTooLong, LLMUnavailable, UsageError
 from bot.core.types import Reply
-from bot.core.usage import normalize_question
+from bot.core.usage import find_repeat_in, normalize_question, return_in
 from handlers.base import Ctx
 from handlers.feedback import feedback_buttons
 from knowledge import context as rewriter
+from knowledge.memory import Recall
 from knowledge.search import verbatim_match
 from knowledge.types import ContextInput, SearchHit
 
@@ -125,14 +127,18 @@ class Answerer:
             slot = self._family_slots[family_id] = asyncio.Semaphore(self.family_concurrency)
         return slot
 
-    async def gather_context(self, ctx: Ctx, question: str, budget: int) -> ContextInput:
+    async def gather_context(
+        self, ctx: Ctx, question: str, budget: int
+    ) -> tuple[ContextInput, Recall]:
         """Read everything the rewriter may use for this family (and nothing of others)."""
         services = ctx.services
         fid = ctx.family.id
-        profile = await services.families.profile(fid)
+        profile = await ctx.family_profile()
         strict = profile.get("privacy", "") == "strict" and not _model_is_local(services.llm)
-        facts = [] if strict else await services.memory.facts(fid)
-        summary, recent = await services.memory.recent(fid, services.settings.history_tokens)
+        memory = await services.memory.recall(
+            fid, services.settings.history_tokens, facts=not strict
+        )
+        facts, summary, recent = memory.facts, memory.summary, memory.recent
         hits: list[SearchHit] = []
         glossary = []
         if services.kb is not None:
@@ -141,7 +147,7 @@ class Answerer:
             if strict:
                 hits = [h for h in hits if h.entry.family_id is None]
                 glossary = [g for g in glossary if g.family_id is None]
-        return ContextInput(
+        inp = ContextInput(
             question=question,
             language=ctx.lang,
             profile=profile,
@@ -153,6 +159,7 @@ class Answerer:
             budget_tokens=budget,
             strict_privacy=strict,
         )
+        return inp, memory
 
     async def answer(self, ctx: Ctx, question: str) -> Reply:
         """Answer one question and return the reply with its feedback buttons."""
@@ -166,11 +173,10 @@ class Answerer:
                     name=ctx.member.display_name or ctx.t("bạn", "there"),
                 )
             )
-        inp = await self.gather_context(ctx, question, settings.context_tokens)
+        inp, memory = await self.gather_context(ctx, question, settings.context_tokens)
         result = rewriter.rewrite(inp)
         top = result.entry_ids[0] if result.entry_ids else None
         qnorm = normalize_question(question)
-        repeat = await services.usage.find_repeat(ctx.family.id, qnorm, top)
 
         rec = AnswerRecord(
             family_id=ctx.family.id,
@@ -201,16 +207,9 @@ class Answerer:
                 "🔒 Strict privacy: this answer used shared knowledge only; nothing private to "
                 "your family was sent out.",
             )
-        answer_id = await self.log.record(rec)
-        if repeat is not None and repeat != answer_id:
-            await services.usage.record_return(
-                ctx.family.id,
-                repeat,
-                ctx.member.id,
-                "ask_again",
-                dedup_key=f"ask_again:{repeat}:{answer_id}",
-            )
-        self.schedule_fold(ctx)
+        answer_id = await services.db.write(lambda conn: _record_in(conn, rec, top))
+        if services.memory.may_overflow(memory, [rec.answer, question], settings.history_tokens):
+            self.schedule_fold(ctx)
         return Reply(rec.answer, feedback_buttons(answer_id), answer_id=answer_id)
 
     async def _ask_model(self, ctx: Ctx, inp: ContextInput, result: Any, rec: AnswerRecord) -> None:
@@ -289,3 +288,13 @@ def _quote_verbatim(ctx: Ctx, hit: SearchHit) -> str:
         author=author,
         body=entry.body,
     )
+
+
+def _record_in(conn: sqlite3.Connection, rec: AnswerRecord, top: int | None) -> int:
+    """Log the answer and, if the question returns to an earlier one, that return: one write."""
+    repeat = find_repeat_in(conn, rec.family_id, rec.question_norm, top)  # before it exists
+    answer_id = record_in(conn, rec)
+    if repeat is not None and repeat != answer_id:
+        key = f"ask_again:{repeat}:{answer_id}"
+        return_in(conn, rec.family_id, repeat, rec.member_id, "ask_again", key)
+    return answer_id

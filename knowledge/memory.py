@@ -6,7 +6,9 @@ Every query takes the family id; there is no method that reads across families.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.db import Database
@@ -37,6 +39,60 @@ def extractive_summary(previous: str, turns: list[Turn], limit: int = SUMMARY_CH
     return text
 
 
+UNSUMMARISED = (
+    "SELECT m.id, m.role, m.text, COALESCE(mem.display_name, '') AS author"
+    " FROM messages m LEFT JOIN members mem ON mem.id = m.member_id"
+    " WHERE m.family_id = ? AND m.id > ? AND m.status != 'pending'"
+    " ORDER BY m.id DESC LIMIT ?"
+)
+
+
+def _unsummarised_in(conn: sqlite3.Connection, family_id: int, limit: int) -> tuple[Any, list[Any]]:
+    """The summary row and the newest turns it does not cover yet, newest first."""
+    summary_row = conn.execute(
+        "SELECT text, upto_message_id FROM summaries WHERE family_id = ?", (family_id,)
+    ).fetchone()
+    upto = summary_row["upto_message_id"] if summary_row else 0
+    rows = conn.execute(UNSUMMARISED, (family_id, upto, limit)).fetchall()
+    return summary_row, rows
+
+
+def _facts_in(conn: sqlite3.Connection, family_id: int) -> list[Fact]:
+    rows = conn.execute(
+        "SELECT id, text, created_at FROM facts WHERE family_id = ? ORDER BY id", (family_id,)
+    ).fetchall()
+    return [Fact(r["id"], r["text"], r["created_at"]) for r in rows]
+
+
+def _split(costs: Iterable[int], total: int, budget: int, window: int) -> int | None:
+    """How many of the newest rows stay out of the summary, or None when folding can wait.
+
+    `costs` are the rows' token costs, newest first (they may stop after the first row
+    that no longer fits); `total` is how many rows there are.
+    """
+    used = 0
+    keep = 0
+    for cost in costs:
+        used += cost
+        if used > budget:
+            break
+        keep += 1
+    if total < window and used <= budget * 1.5 and total - keep < 8:
+        return None
+    return keep
+
+
+@dataclass(slots=True)
+class Recall:
+    """What one turn reads from memory, and what it saw for the fold decision."""
+
+    facts: list[Fact]
+    summary: str | None
+    recent: list[Turn]
+    rows_read: int = 0
+    costs: list[int] = field(default_factory=list)  # newest first, up to the first misfit
+
+
 class Memory:
     """History, summaries and facts of families."""
 
@@ -46,47 +102,66 @@ class Memory:
 
     async def _unsummarised(self, family_id: int, limit: int) -> tuple[Any, list[Any]]:
         """The summary row and the newest turns it does not cover yet, newest first."""
-        summary_row = await self.db.fetchone(
-            "SELECT text, upto_message_id FROM summaries WHERE family_id = ?", (family_id,)
-        )
-        upto = summary_row["upto_message_id"] if summary_row else 0
-        rows = await self.db.fetchall(
-            "SELECT m.id, m.role, m.text, COALESCE(mem.display_name, '') AS author"
-            " FROM messages m LEFT JOIN members mem ON mem.id = m.member_id"
-            " WHERE m.family_id = ? AND m.id > ? AND m.status != 'pending'"
-            " ORDER BY m.id DESC LIMIT ?",
-            (family_id, upto, limit),
-        )
-        return summary_row, rows
+        return await self.db.read(lambda conn: _unsummarised_in(conn, family_id, limit))
 
-    async def recent(self, family_id: int, budget_tokens: int) -> tuple[str | None, list[Turn]]:
-        """The summary and the newest turns that fit the budget, oldest first."""
-        summary_row, rows = await self._unsummarised(family_id, HISTORY_WINDOW)
+    async def recall(self, family_id: int, budget_tokens: int, *, facts: bool = True) -> Recall:
+        """Facts, summary and the turns that fit the budget, read in one database job."""
+
+        def work(conn: sqlite3.Connection) -> tuple[list[Fact], Any, list[Any]]:
+            found = _facts_in(conn, family_id) if facts else []
+            return (found, *_unsummarised_in(conn, family_id, HISTORY_WINDOW))
+
+        found, summary_row, rows = await self.db.read(work)
         turns: list[Turn] = []
+        costs: list[int] = []
         used = 0
         for row in rows:
             cost = self.count_tokens(row["text"]) + 4
+            costs.append(cost)
             if used + cost > budget_tokens:
                 break
             used += cost
             turns.append(Turn(row["role"], row["text"], row["author"]))
         turns.reverse()
-        return (summary_row["text"] if summary_row else None), turns
+        summary = summary_row["text"] if summary_row else None
+        return Recall(found, summary, turns, len(rows), costs)
+
+    async def recent(self, family_id: int, budget_tokens: int) -> tuple[str | None, list[Turn]]:
+        """The summary and the newest turns that fit the budget, oldest first."""
+        got = await self.recall(family_id, budget_tokens, facts=False)
+        return got.summary, got.recent
+
+    def may_overflow(self, seen: Recall, new_texts: list[str], budget_tokens: int) -> bool:
+        """Whether `fold` could find work once `new_texts` (newest first) are stored.
+
+        Judged from the rows this turn already read, so most turns need no second query;
+        True whenever that is not enough to be sure.
+        """
+        if seen.rows_read >= HISTORY_WINDOW:
+            return True  # the window was full: only the larger query can tell
+        new = [self.count_tokens(t) + 4 for t in new_texts]
+        for k in range(len(new) + 1):
+            costs = new[:k] + seen.costs
+            if len(seen.costs) < seen.rows_read and sum(costs) <= budget_tokens:
+                return True  # the costs read stop short of the budget (a larger budget)
+            if _split(costs, k + seen.rows_read, budget_tokens, HISTORY_WINDOW * 2) is not None:
+                return True
+        return False
 
     async def overflow(self, family_id: int, budget_tokens: int) -> tuple[list[Turn], int]:
         """Turns older than what fits the budget and not yet summarised, with the last id."""
         summary_row, rows = await self._unsummarised(family_id, HISTORY_WINDOW * 2)
+        return self._overflowing(summary_row, rows, budget_tokens)
+
+    def _overflowing(
+        self, summary_row: Any, rows: list[Any], budget_tokens: int
+    ) -> tuple[list[Turn], int]:
         upto = summary_row["upto_message_id"] if summary_row else 0
-        used = 0
-        keep = 0
-        for row in rows:
-            used += self.count_tokens(row["text"]) + 4
-            if used > budget_tokens:
-                break
-            keep += 1
-        old = list(reversed(rows[keep:]))
-        if len(rows) < HISTORY_WINDOW * 2 and used <= budget_tokens * 1.5 and len(old) < 8:
+        costs = (self.count_tokens(r["text"]) + 4 for r in rows)
+        keep = _split(costs, len(rows), budget_tokens, HISTORY_WINDOW * 2)
+        if keep is None:
             return [], upto
+        old = list(reversed(rows[keep:]))
         turns = [Turn(r["role"], r["text"], r["author"]) for r in old]
         return turns, (old[-1]["id"] if old else upto)
 
@@ -94,25 +169,23 @@ class Memory:
         self, family_id: int, budget_tokens: int, summarizer: Summarizer | None = None
     ) -> bool:
         """Move overflowing turns into the rolling summary (model if given, else extractive)."""
-        turns, upto = await self.overflow(family_id, budget_tokens)
+        summary_row, rows = await self._unsummarised(family_id, HISTORY_WINDOW * 2)
+        turns, upto = self._overflowing(summary_row, rows, budget_tokens)
         if not turns:
             return False
-        previous = await self.db.scalar(
-            "SELECT text FROM summaries WHERE family_id = ?", (family_id,)
-        )
+        previous = summary_row["text"] if summary_row else None
         text = ""
         if summarizer is not None:
             text = (await summarizer(previous or "", turns)).strip()[:SUMMARY_CHARS]
         if not text:
             text = extractive_summary(previous or "", turns)
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO summaries (family_id, text, upto_message_id) VALUES (?, ?, ?)"
-                " ON CONFLICT (family_id) DO UPDATE SET text = excluded.text,"
-                " upto_message_id = excluded.upto_message_id,"
-                " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
-                (family_id, text, upto),
-            )
+        await self.db.execute(
+            "INSERT INTO summaries (family_id, text, upto_message_id) VALUES (?, ?, ?)"
+            " ON CONFLICT (family_id) DO UPDATE SET text = excluded.text,"
+            " upto_message_id = excluded.upto_message_id,"
+            " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
+            (family_id, text, upto),
+        )
         return True
 
     async def summary(self, family_id: int) -> str | None:
@@ -121,10 +194,7 @@ class Memory:
 
     async def facts(self, family_id: int) -> list[Fact]:
         """Remembered facts, oldest first (the numbering /forget uses)."""
-        rows = await self.db.fetchall(
-            "SELECT id, text, created_at FROM facts WHERE family_id = ? ORDER BY id", (family_id,)
-        )
-        return [Fact(r["id"], r["text"], r["created_at"]) for r in rows]
+        return await self.db.read(lambda conn: _facts_in(conn, family_id))
 
     async def remember(self, family_id: int, member_id: int | None, text: str) -> Fact:
         """Keep a fact; refuses empty, oversized or duplicate text with a polite reason."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,51 +40,12 @@ class AnswerLog:
 
     async def record(self, rec: AnswerRecord) -> int:
         """Insert the answer, the entries it used and its assistant turn, in one transaction."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "INSERT INTO answers (family_id, message_id, member_id, question, question_norm,"
-                " answer, prompt_json, context_json, source, model, endpoint, latency_ms,"
-                " prompt_tokens, completion_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    rec.family_id,
-                    rec.message_id,
-                    rec.member_id,
-                    rec.question,
-                    rec.question_norm,
-                    rec.answer,
-                    json.dumps(rec.prompt, ensure_ascii=False),
-                    json.dumps(rec.context, ensure_ascii=False, default=str),
-                    rec.source,
-                    rec.model,
-                    rec.endpoint,
-                    rec.latency_ms,
-                    rec.prompt_tokens,
-                    rec.completion_tokens,
-                ),
-            )
-            answer_id = cur.lastrowid
-            assert answer_id is not None
-            await conn.executemany(
-                "INSERT OR IGNORE INTO answer_entries (answer_id, entry_id, rank) VALUES (?,?,?)",
-                [(answer_id, eid, rank) for rank, eid in enumerate(rec.entry_ids, 1)],
-            )
-            await conn.execute(
-                "INSERT INTO messages (family_id, platform_message_id, role, text, status,"
-                " answered_at) VALUES (?, ?, 'assistant', ?, 'answered',"
-                " strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
-                (rec.family_id, f"answer:{answer_id}", rec.answer),
-            )
-        return answer_id
+        return await self.db.write(lambda conn: record_in(conn, rec))
 
     async def link_messages(self, family_id: int, answer_id: int, platform_ids: list[str]) -> None:
         """Remember which platform messages carry the answer, so replies to them are returns."""
-        if not platform_ids:
-            return
-        await self.db.executemany(
-            "INSERT OR REPLACE INTO answer_messages (family_id, platform_message_id, answer_id)"
-            " VALUES (?, ?, ?)",
-            [(family_id, pid, answer_id) for pid in platform_ids],
-        )
+        if platform_ids:
+            await self.db.write(lambda conn: link_in(conn, family_id, answer_id, platform_ids))
 
     async def by_platform_message(self, family_id: int, platform_message_id: str) -> int | None:
         """The answer a platform message belongs to, within this family only."""
@@ -143,3 +106,64 @@ class AnswerLog:
                 }
             )
         return result
+
+
+def record_in(conn: sqlite3.Connection, rec: AnswerRecord) -> int:
+    """The answer row, its entries and its assistant turn (inside the caller's transaction)."""
+    cur = conn.execute(
+        "INSERT INTO answers (family_id, message_id, member_id, question, question_norm,"
+        " answer, prompt_json, context_json, source, model, endpoint, latency_ms,"
+        " prompt_tokens, completion_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            rec.family_id,
+            rec.message_id,
+            rec.member_id,
+            rec.question,
+            rec.question_norm,
+            rec.answer,
+            json.dumps(rec.prompt, ensure_ascii=False),
+            json.dumps(rec.context, ensure_ascii=False, default=str),
+            rec.source,
+            rec.model,
+            rec.endpoint,
+            rec.latency_ms,
+            rec.prompt_tokens,
+            rec.completion_tokens,
+        ),
+    )
+    answer_id = cur.lastrowid
+    assert answer_id is not None
+    if rec.entry_ids:
+        conn.executemany(
+            "INSERT OR IGNORE INTO answer_entries (answer_id, entry_id, rank) VALUES (?,?,?)",
+            [(answer_id, eid, rank) for rank, eid in enumerate(rec.entry_ids, 1)],
+        )
+    conn.execute(
+        "INSERT INTO messages (family_id, platform_message_id, role, text, status,"
+        " answered_at) VALUES (?, ?, 'assistant', ?, 'answered',"
+        " strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+        (rec.family_id, f"answer:{answer_id}", rec.answer),
+    )
+    return answer_id
+
+
+def link_in(
+    conn: sqlite3.Connection, family_id: int, answer_id: int, platform_ids: Sequence[str]
+) -> None:
+    """Link the platform messages that carried an answer (inside the caller's transaction)."""
+    conn.executemany(
+        "INSERT OR REPLACE INTO answer_messages (family_id, platform_message_id, answer_id)"
+        " VALUES (?, ?, ?)",
+        [(family_id, pid, answer_id) for pid in platform_ids],
+    )
+
+
+def answer_for_message_in(
+    conn: sqlite3.Connection, family_id: int, platform_message_id: str
+) -> int | None:
+    """The answer a platform message belongs to, within this family only."""
+    row = conn.execute(
+        "SELECT answer_id FROM answer_messages WHERE family_id = ? AND platform_message_id = ?",
+        (family_id, platform_message_id),
+    ).fetchone()
+    return None if row is None else int(row[0])

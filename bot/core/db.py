@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -26,6 +26,29 @@ PRAGMAS = (
 )
 
 Params = Sequence[Any] | dict[str, Any]
+T = TypeVar("T")
+
+
+def _in_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """BEGIN IMMEDIATE, the work, COMMIT — or ROLLBACK and re-raise; runs on the writer thread."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _run(conn: sqlite3.Connection, sql: str, params: Params) -> int:
+    cur = conn.execute(sql, params)
+    return cur.lastrowid if cur.lastrowid else cur.rowcount
+
+
+def _run_many(conn: sqlite3.Connection, sql: str, rows: list[Params]) -> None:
+    conn.executemany(sql, rows)
 
 
 class Database:
@@ -74,16 +97,28 @@ class Database:
             else:
                 await self._writer.execute("COMMIT")
 
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` inside BEGIN IMMEDIATE … COMMIT as ONE job on the writer's thread.
+
+        Same lock and all-or-nothing semantics as `transaction()`, but one thread hop
+        instead of one per statement; `work` gets the plain sqlite3 connection and must
+        not await (it runs on the database thread).
+        """
+        async with self._lock:
+            return await self._writer._execute(_in_transaction, self._writer._conn, work)
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run several reads as ONE job on the reader's thread (no statement left open)."""
+        return await self._reader._execute(work, self._reader._conn)
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         """One write in its own transaction; returns lastrowid (or rowcount for updates)."""
-        async with self.transaction() as conn:
-            cur = await conn.execute(sql, params)
-            return cur.lastrowid if cur.lastrowid else cur.rowcount
+        return await self.write(lambda conn: _run(conn, sql, params))
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Many writes in one transaction."""
-        async with self.transaction() as conn:
-            await conn.executemany(sql, rows)
+        batch = list(rows)
+        await self.write(lambda conn: _run_many(conn, sql, batch))
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Read committed rows."""

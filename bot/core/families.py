@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from bot.core.db import Database
 from bot.core.errors import UsageError
 
 PROFILE_KEYS = ("name", "region", "language", "kitchen", "diet", "note", "privacy")
+SEEN_REFRESH = "-60 seconds"  # last_seen_at is rewritten at most once a minute per member
+T = TypeVar("T")
+
+FAMILY_BY_CHAT = "SELECT * FROM families WHERE platform = ? AND chat_id = ?"
+MEMBER_UPSERT = (
+    "INSERT INTO members (family_id, user_id, display_name, role, language, last_seen_at)"
+    " VALUES (:fid, :uid, :name, :role, :lang, strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
+    " ON CONFLICT (family_id, user_id) DO UPDATE SET"
+    " display_name = CASE WHEN excluded.display_name != '' THEN"
+    "   excluded.display_name ELSE members.display_name END,"
+    " role = CASE WHEN :keep THEN members.role ELSE excluded.role END,"
+    " language = COALESCE(excluded.language, members.language),"
+    " last_seen_at = excluded.last_seen_at"
+    # nothing changed and seen within the minute: no write at all (the common case)
+    " WHERE members.display_name IS NOT (CASE WHEN excluded.display_name != '' THEN"
+    "   excluded.display_name ELSE members.display_name END)"
+    " OR members.role IS NOT (CASE WHEN :keep THEN members.role ELSE excluded.role END)"
+    " OR members.language IS NOT COALESCE(excluded.language, members.language)"
+    " OR members.last_seen_at IS NULL"
+    f" OR members.last_seen_at < strftime('%Y-%m-%dT%H:%M:%fZ','now','{SEEN_REFRESH}')"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,33 +68,122 @@ def _family(row: object) -> Family:
     return Family(r["id"], r["platform"], r["chat_id"], r["kind"], r["name"], bool(r["greeted"]))  # type: ignore[index]
 
 
+def _member(r: Any) -> Member:
+    return Member(
+        r["id"], r["family_id"], r["user_id"], r["display_name"], r["role"], r["language"]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """Who wrote: the chat and the person, as the messenger described them."""
+
+    platform: str
+    chat_id: str
+    kind: str
+    title: str | None
+    user_id: str
+    display_name: str
+    chat_admin: bool | None = False
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival(Generic[T]):
+    """What one `arrive` transaction read and wrote."""
+
+    family: Family
+    member: Member
+    profile: dict[str, str]
+    result: T
+
+
+def ensure_in(
+    conn: sqlite3.Connection, platform: str, chat_id: str, kind: str, title: str | None
+) -> Family:
+    """The family row for a chat, inserted if missing (inside the caller's transaction)."""
+    row = conn.execute(FAMILY_BY_CHAT, (platform, chat_id)).fetchone()
+    if row is None:
+        conn.execute(
+            "INSERT INTO families (platform, chat_id, kind, title) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (platform, chat_id) DO NOTHING",
+            (platform, chat_id, kind, title),
+        )
+        row = conn.execute(FAMILY_BY_CHAT, (platform, chat_id)).fetchone()
+    assert row is not None
+    return _family(row)
+
+
+def member_in(
+    conn: sqlite3.Connection,
+    family: Family,
+    user_id: str,
+    display_name: str,
+    chat_admin: bool | None,
+    language: str | None,
+) -> Member:
+    """Upsert a member (a no-op unless something changed), then read the row back."""
+    role = "admin" if chat_admin or family.kind == "private" else "member"
+    keep_role = chat_admin is None and family.kind != "private"
+    conn.execute(
+        MEMBER_UPSERT,
+        {
+            "fid": family.id,
+            "uid": user_id,
+            "name": display_name,
+            "role": role,
+            "lang": language,
+            "keep": keep_role,
+        },
+    )
+    row = conn.execute(
+        "SELECT * FROM members WHERE family_id = ? AND user_id = ?", (family.id, user_id)
+    ).fetchone()
+    assert row is not None
+    return _member(row)
+
+
+def profile_in(conn: sqlite3.Connection, family_id: int) -> dict[str, str]:
+    """The family's profile as key → value."""
+    rows = conn.execute(
+        "SELECT key, value FROM family_profile WHERE family_id = ?", (family_id,)
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
 class FamilyStore:
     """Create-on-first-sight families and members; every query is keyed by family id."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    async def arrive(
+        self, who: Who, then: Callable[[sqlite3.Connection, Family, Member], T]
+    ) -> Arrival[T]:
+        """Family, member, profile and the caller's own writes (`then`) in ONE transaction.
+
+        One job on the database thread instead of one per statement; nothing is cached,
+        so a change by /family, /deletefamily or another process is seen at once.
+        """
+
+        def work(conn: sqlite3.Connection) -> Arrival[T]:
+            family = ensure_in(conn, who.platform, who.chat_id, who.kind, who.title)
+            member = member_in(
+                conn, family, who.user_id, who.display_name, who.chat_admin, who.language
+            )
+            profile = profile_in(conn, family.id)
+            return Arrival(family, member, profile, then(conn, family, member))
+
+        return await self.db.write(work)
+
     async def ensure(
         self, platform: str, chat_id: str, kind: str, title: str | None = None
     ) -> Family:
         """The family for this chat, created the first time it writes."""
-        row = await self.db.fetchone(
-            "SELECT * FROM families WHERE platform = ? AND chat_id = ?", (platform, chat_id)
-        )
-        if row is None:
-            async with self.db.transaction() as conn:
-                await conn.execute(
-                    "INSERT INTO families (platform, chat_id, kind, title) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (platform, chat_id) DO NOTHING",
-                    (platform, chat_id, kind, title),
-                )
-                cur = await conn.execute(
-                    "SELECT * FROM families WHERE platform = ? AND chat_id = ?",
-                    (platform, chat_id),
-                )
-                row = await cur.fetchone()
-        assert row is not None
-        return _family(row)
+        row = await self.db.fetchone(FAMILY_BY_CHAT, (platform, chat_id))
+        if row is not None:
+            return _family(row)
+        return await self.db.write(lambda conn: ensure_in(conn, platform, chat_id, kind, title))
 
     async def get(self, family_id: int) -> Family | None:
         """A family by id."""
@@ -121,40 +234,13 @@ class FamilyStore:
         `chat_admin=None` means the platform did not say (a button press): an existing
         member keeps the role they have.
         """
-        role = "admin" if chat_admin or family.kind == "private" else "member"
-        keep_role = chat_admin is None and family.kind != "private"
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO members (family_id, user_id, display_name, role, language,"
-                " last_seen_at) VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
-                " ON CONFLICT (family_id, user_id) DO UPDATE SET"
-                " display_name = CASE WHEN excluded.display_name != '' THEN"
-                "   excluded.display_name ELSE members.display_name END,"
-                " role = CASE WHEN ? THEN members.role ELSE excluded.role END,"
-                " language = COALESCE(excluded.language, members.language),"
-                " last_seen_at = excluded.last_seen_at",
-                (family.id, user_id, display_name, role, language, keep_role),
-            )
-            cur = await conn.execute(
-                "SELECT * FROM members WHERE family_id = ? AND user_id = ?", (family.id, user_id)
-            )
-            row = await cur.fetchone()
-        assert row is not None
-        return Member(
-            row["id"],
-            row["family_id"],
-            row["user_id"],
-            row["display_name"],
-            row["role"],
-            row["language"],
+        return await self.db.write(
+            lambda conn: member_in(conn, family, user_id, display_name, chat_admin, language)
         )
 
     async def profile(self, family_id: int) -> dict[str, str]:
         """The family's profile as key → value."""
-        rows = await self.db.fetchall(
-            "SELECT key, value FROM family_profile WHERE family_id = ?", (family_id,)
-        )
-        return {r["key"]: r["value"] for r in rows}
+        return await self.db.read(lambda conn: profile_in(conn, family_id))
 
     async def set_profile(self, family_id: int, key: str, value: str) -> None:
         """Set one profile key (an empty value clears it); `name` also names the family."""

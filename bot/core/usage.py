@@ -7,6 +7,7 @@ rule can be applied to the same log later.
 
 from __future__ import annotations
 
+import sqlite3
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,54 @@ async def has_table(db: Database, name: str) -> bool:
     )
 
 
+def return_in(
+    conn: sqlite3.Connection,
+    family_id: int,
+    answer_id: int,
+    member_id: int | None,
+    kind: str,
+    dedup_key: str,
+    detail: str | None = None,
+) -> bool:
+    """Log one return inside the caller's transaction; False if counted already or foreign."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown return kind {kind!r}")
+    owner = conn.execute(
+        "SELECT 1 FROM answers WHERE family_id = ? AND id = ?", (family_id, answer_id)
+    ).fetchone()
+    if owner is None:
+        return False
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO returns (family_id, answer_id, member_id, kind, positive,"
+        " detail, dedup_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (family_id, answer_id, member_id, kind, int(kind in POSITIVE_KINDS), detail, dedup_key),
+    )
+    return cur.rowcount == 1
+
+
+def find_repeat_in(
+    conn: sqlite3.Connection,
+    family_id: int,
+    question_norm: str,
+    top_entry: int | None,
+    now: datetime | None = None,
+) -> int | None:
+    """`UsageLog.find_repeat` on a connection, so it can run inside the answer's transaction."""
+    if not question_norm:
+        return None
+    rows = conn.execute(
+        "SELECT a.id, a.created_at, (SELECT entry_id FROM answer_entries e"
+        " WHERE e.answer_id = a.id ORDER BY rank LIMIT 1) AS top FROM answers a"
+        " WHERE a.family_id = ? AND a.question_norm = ? ORDER BY a.id DESC LIMIT ?",
+        (family_id, question_norm, REPEAT_LOOKBACK),
+    ).fetchall()
+    newest = next((r for r in rows if r[2] == top_entry), None)
+    if newest is None:
+        return None
+    cutoff = iso_ms((now or utcnow()) - ASK_AGAIN_MIN_GAP)
+    return int(newest[0]) if newest[1] <= cutoff else None
+
+
 @dataclass(frozen=True, slots=True)
 class SavedItem:
     """One answer a member saved with 📌."""
@@ -77,20 +126,9 @@ class UsageLog:
         if kind not in KINDS:
             raise ValueError(f"unknown return kind {kind!r}")
         key = dedup_key or f"{kind}:{answer_id}:{member_id}"
-        async with self.db.transaction() as conn:
-            owner = await (
-                await conn.execute(
-                    "SELECT 1 FROM answers WHERE family_id = ? AND id = ?", (family_id, answer_id)
-                )
-            ).fetchone()
-            if owner is None:
-                return False
-            cur = await conn.execute(
-                "INSERT OR IGNORE INTO returns (family_id, answer_id, member_id, kind, positive,"
-                " detail, dedup_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (family_id, answer_id, member_id, kind, int(kind in POSITIVE_KINDS), detail, key),
-            )
-            return cur.rowcount == 1
+        return await self.db.write(
+            lambda conn: return_in(conn, family_id, answer_id, member_id, kind, key, detail)
+        )
 
     async def find_repeat(
         self, family_id: int, question_norm: str, top_entry: int | None, now: datetime | None = None
@@ -102,19 +140,9 @@ class UsageLog:
         ASK_AGAIN_MIN_GAP old — a retry or rephrase within minutes of the last one is the
         same conversation, not a return.
         """
-        if not question_norm:
-            return None
-        rows = await self.db.fetchall(
-            "SELECT a.id, a.created_at, (SELECT entry_id FROM answer_entries e"
-            " WHERE e.answer_id = a.id ORDER BY rank LIMIT 1) AS top FROM answers a"
-            " WHERE a.family_id = ? AND a.question_norm = ? ORDER BY a.id DESC LIMIT ?",
-            (family_id, question_norm, REPEAT_LOOKBACK),
+        return await self.db.read(
+            lambda conn: find_repeat_in(conn, family_id, question_norm, top_entry, now)
         )
-        newest = next((r for r in rows if r["top"] == top_entry), None)
-        if newest is None:
-            return None
-        cutoff = iso_ms((now or utcnow()) - ASK_AGAIN_MIN_GAP)
-        return int(newest["id"]) if newest["created_at"] <= cutoff else None
 
     async def events(self, family_id: int, answer_id: int | None = None) -> list[dict[str, Any]]:
         """The family's return events in order (optionally for one answer)."""
