@@ -135,18 +135,15 @@ class Answerer:
         fid = ctx.family.id
         profile = await ctx.family_profile()
         strict = profile.get("privacy", "") == "strict" and not _model_is_local(services.llm)
-        memory = await services.memory.recall(
-            fid, services.settings.history_tokens, facts=not strict
+        # memory is read on the database thread while the search does its own work here
+        memory, (hits, glossary) = await asyncio.gather(
+            services.memory.recall(fid, services.settings.history_tokens, facts=not strict),
+            _knowledge(services.kb, question, fid),
         )
         facts, summary, recent = memory.facts, memory.summary, memory.recent
-        hits: list[SearchHit] = []
-        glossary = []
-        if services.kb is not None:
-            hits = await services.kb.search(question, fid, limit=SEARCH_LIMIT)
-            glossary = await services.kb.glossary_for(question, fid)
-            if strict:
-                hits = [h for h in hits if h.entry.family_id is None]
-                glossary = [g for g in glossary if g.family_id is None]
+        if strict:
+            hits = [h for h in hits if h.entry.family_id is None]
+            glossary = [g for g in glossary if g.family_id is None]
         inp = ContextInput(
             question=question,
             language=ctx.lang,
@@ -271,6 +268,14 @@ class Answerer:
             if len(text) >= PREVIEW_MIN_CHARS:
                 await ctx.outbox.preview(text)
         return handle.result
+
+
+async def _knowledge(kb: Any, question: str, family_id: int) -> tuple[list[SearchHit], list[Any]]:
+    """The knowledge hits and glossary for a question (none without a knowledge base)."""
+    if kb is None:
+        return [], []
+    hits = await kb.search(question, family_id, limit=SEARCH_LIMIT)
+    return hits, await kb.glossary_for(question, family_id)
 
 
 def _model_is_local(llm: Any) -> bool:
