@@ -146,7 +146,9 @@ class Pipeline:
         """
         key = f"{inc.platform}:{inc.chat_id}"
         with self._joined(key) as chat:
-            turns_before = chat.turns
+            # a turn of this chat running now, or one that starts before ours, may answer
+            # or erase (/deletefamily) the row we store; otherwise nothing can
+            quiet_since = None if chat.lock.locked() else chat.turns
             async with self._chat_lock(f"store:{key}"):  # arrival order = processing order
                 try:
                     text, cut = clean_text(inc.text, self.services.settings.max_message_chars)
@@ -166,9 +168,7 @@ class Pipeline:
                 return
             async with chat.lock:
                 chat.turns += 1
-                # Only another turn of this chat (a live one or resume_pending, in this
-                # process) can have answered or erased the row since it was stored.
-                others_ran = chat.turns != turns_before + 1
+                others_ran = quiet_since is None or chat.turns != quiet_since + 1
                 if (
                     inc.addressed
                     and others_ran

@@ -7,6 +7,7 @@ a fold decided from rows already read, and checkpoints off the reply path.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import shutil
 import sqlite3
@@ -152,3 +153,46 @@ async def test_background_checkpoint_moves_commits_into_the_database_file(
         )
     finally:
         conn.close()
+
+
+async def test_message_stored_before_deletefamily_is_not_answered_after_it(
+    hearth: Hearth,
+) -> None:
+    """A question stored while `/deletefamily confirm` runs is erased with the family: it
+    is neither answered nor apologised for (the pending check runs when another turn of
+    the chat ran since the message was stored; it is skipped only when none could have)."""
+    out = RecordingOutbox()
+    await hearth.pipeline.handle(msg("/start", chat="del"), out)
+    await hearth.pipeline.handle(msg("/deletefamily", chat="del"), out)
+    confirm, late = RecordingOutbox(), RecordingOutbox()
+    await asyncio.gather(
+        hearth.pipeline.handle(msg("/deletefamily confirm", chat="del"), confirm),
+        hearth.pipeline.handle(msg("Nấu canh chua thế nào?", chat="del"), late),
+    )
+    assert any("erased" in t or "Đã xóa" in t for t in confirm.texts), confirm.texts
+    assert late.texts == [], late.texts
+    db = hearth.services.db
+    assert await db.scalar("SELECT count(*) FROM messages WHERE text LIKE 'Nấu canh%'") == 0
+
+
+async def test_message_arriving_while_deletefamily_runs_is_not_answered(
+    hearth: Hearth,
+) -> None:
+    """Same, when the question arrives while the confirmation already holds the chat."""
+    out = RecordingOutbox()
+    await hearth.pipeline.handle(msg("/start", chat="del2"), out)
+    await hearth.pipeline.handle(msg("/deletefamily", chat="del2"), out)
+    confirm, late = RecordingOutbox(), RecordingOutbox()
+    erase = asyncio.create_task(
+        hearth.pipeline.handle(msg("/deletefamily confirm", chat="del2"), confirm)
+    )
+    chats = hearth.pipeline._chats
+    for _ in range(1000):
+        if "console:del2" in chats and chats["console:del2"].lock.locked():
+            break
+        await asyncio.sleep(0)
+    assert chats["console:del2"].lock.locked(), "the confirmation never took the chat"
+    await hearth.pipeline.handle(msg("Nấu canh chua thế nào?", chat="del2"), late)
+    await erase
+    assert any("erased" in t or "Đã xóa" in t for t in confirm.texts), confirm.texts
+    assert late.texts == [], late.texts
