@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sqlite3
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from bot.core.answers import answer_for_message_in, link_in
+from bot.core.answers import answer_for_message_in
 from bot.core.errors import HearthError
-from bot.core.families import Family, Member, Who
+from bot.core.families import Family, Member
 from bot.core.i18n import reply_language, tr
 from bot.core.types import CallbackEvent, Incoming, Outbox, Reply
 from bot.core.usage import normalize_question, return_in
+from bot.turns import ChatTurns, mark_answered_in, nothing, store_in, who_of
 from handlers.base import Ctx, Registry, Services, parse_command
 from handlers.chat import GREETINGS
 from handlers.family import first_run_greeting
@@ -34,38 +33,6 @@ PROFILE_LANGS = {
     "english": "en",
     "tiếng anh": "en",
 }
-
-
-MARK_ANSWERED = (
-    "UPDATE messages SET status = 'answered', answered_at ="
-    " strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE family_id = ? AND id = ?"
-)
-
-
-@dataclass(slots=True)
-class _Chat:
-    """A chat's FIFO lock, how many tasks hold or wait for it, and how many turns it ran."""
-
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    users: int = 0
-    turns: int = 0
-
-
-def _who(inc: Incoming, *, knows_admin: bool = True) -> Who:
-    return Who(
-        inc.platform,
-        inc.chat_id,
-        inc.chat_kind,
-        inc.chat_title,
-        inc.user_id,
-        inc.user_name,
-        chat_admin=inc.is_chat_admin if knows_admin else None,
-        language=(inc.language_code or None),
-    )
-
-
-def _nothing(conn: sqlite3.Connection, family: Family, member: Member) -> None:
-    return None
 
 
 class NullOutbox:
@@ -100,29 +67,7 @@ class Pipeline:
     def __init__(self, services: Services, registry: Registry) -> None:
         self.services = services
         self.registry = registry
-        self._chats: dict[str, _Chat] = {}
-
-    @contextmanager
-    def _joined(self, key: str) -> Iterator[_Chat]:
-        """Keep the chat's lock (and its turn count) alive while this task needs it."""
-        chat = self._chats.get(key)
-        if chat is None:
-            chat = self._chats[key] = _Chat()
-        chat.users += 1
-        try:
-            yield chat
-        finally:
-            chat.users -= 1
-            if chat.users == 0:
-                del self._chats[key]
-
-    @asynccontextmanager
-    async def _chat_lock(self, key: str) -> AsyncIterator[None]:
-        """FIFO per chat: one family's messages in order, other families in parallel."""
-        with self._joined(key) as chat:
-            async with chat.lock:
-                chat.turns += 1
-                yield
+        self.turns = ChatTurns()
 
     async def _language(
         self, family: Family, member: Member, text: str, profile: dict[str, str]
@@ -145,16 +90,16 @@ class Pipeline:
         while an earlier answer is being written loses nothing; a duplicate is dropped here.
         """
         key = f"{inc.platform}:{inc.chat_id}"
-        with self._joined(key) as chat:
+        with self.turns.joined(key) as chat:
             # a turn of this chat running now, or one that starts before ours, may answer
             # or erase (/deletefamily) the row we store; otherwise nothing can
             quiet_since = None if chat.lock.locked() else chat.turns
-            async with self._chat_lock(f"store:{key}"):  # arrival order = processing order
+            async with self.turns.lock(f"store:{key}"):  # arrival order = processing order
                 try:
                     text, cut = clean_text(inc.text, self.services.settings.max_message_chars)
                     inc = replace(inc, text=text)
                     arrival = await self.services.families.arrive(
-                        _who(inc), lambda conn, f, m: _store_in(conn, f, m, inc)
+                        who_of(inc), lambda conn, f, m: store_in(conn, f, m, inc)
                     )
                 except Exception:
                     log.exception("could not store an incoming message")
@@ -249,12 +194,9 @@ class Pipeline:
         to it (so replies to them are returns): one write after the send, not two.
         """
 
-        def work(conn: sqlite3.Connection) -> None:
-            if answer_id is not None and sent:
-                link_in(conn, family_id, answer_id, sent)
-            conn.execute(MARK_ANSWERED, (family_id, row_id))
-
-        await self.services.db.write(work)
+        await self.services.db.write(
+            lambda conn: mark_answered_in(conn, family_id, row_id, answer_id, sent)
+        )
 
     async def _finish_with(self, outbox: Outbox, family_id: int, row_id: int, reply: Reply) -> None:
         try:
@@ -369,7 +311,7 @@ class Pipeline:
             language_code=event.language_code,
         )
         try:
-            arrival = await self.services.families.arrive(_who(inc, knows_admin=False), _nothing)
+            arrival = await self.services.families.arrive(who_of(inc, knows_admin=False), nothing)
             family, member = arrival.family, arrival.member
             lang = await self._language(family, member, "", arrival.profile)
             parsed = parse_feedback(event.data)
@@ -450,8 +392,8 @@ class Pipeline:
                     (row["id"], platform, row["chat_id"]),
                 )
                 continue
-            async with self._chat_lock(f"{inc.platform}:{inc.chat_id}"):
-                arrival = await self.services.families.arrive(_who(inc), _nothing)
+            async with self.turns.lock(f"{inc.platform}:{inc.chat_id}"):
+                arrival = await self.services.families.arrive(who_of(inc), nothing)
                 family, member = arrival.family, arrival.member
                 if not await self._still_pending(family.id, row["id"]):
                     continue  # a live delivery answered it first
@@ -460,28 +402,3 @@ class Pipeline:
                 )
             done += 1
         return done
-
-
-def _store_in(
-    conn: sqlite3.Connection, family: Family, member: Member, inc: Incoming
-) -> int | None:
-    """Insert the user message (pending if addressed); None when it is a duplicate delivery."""
-    payload = {k: v for k, v in asdict(inc).items() if k != "attachment"}
-    if inc.attachment is not None:
-        payload["attachment_kind"] = inc.attachment.kind
-    cur = conn.execute(
-        "INSERT INTO messages (family_id, member_id, platform_message_id, role, text,"
-        " reply_to, thread_id, payload, status) VALUES (?, ?, ?, 'user', ?, ?, ?, ?, ?)"
-        " ON CONFLICT (family_id, platform_message_id) DO NOTHING",
-        (
-            family.id,
-            member.id,
-            inc.message_id,
-            inc.text,
-            inc.reply_to_message_id,
-            inc.thread_id,
-            json.dumps(payload, ensure_ascii=False),
-            "pending" if inc.addressed else "ignored",
-        ),
-    )
-    return cur.lastrowid if cur.rowcount == 1 else None

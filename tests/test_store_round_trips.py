@@ -186,7 +186,7 @@ async def test_message_arriving_while_deletefamily_runs_is_not_answered(
     erase = asyncio.create_task(
         hearth.pipeline.handle(msg("/deletefamily confirm", chat="del2"), confirm)
     )
-    chats = hearth.pipeline._chats
+    chats = hearth.pipeline.turns.chats
     for _ in range(1000):
         if "console:del2" in chats and chats["console:del2"].lock.locked():
             break

@@ -1,0 +1,116 @@
+"""A chat's turns: FIFO locks with turn counts, and the SQL of storing and finishing one.
+
+Store first: `store_in` runs inside the arrival transaction (bot/core/families.py
+`arrive`), so a message is in the database before it waits for its chat's turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import asdict, dataclass, field
+
+from bot.core.answers import link_in
+from bot.core.families import Family, Member, Who
+from bot.core.types import Incoming
+
+MARK_ANSWERED = (
+    "UPDATE messages SET status = 'answered', answered_at ="
+    " strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE family_id = ? AND id = ?"
+)
+
+
+@dataclass(slots=True)
+class Chat:
+    """A chat's FIFO lock, how many tasks hold or wait for it, and how many turns it ran."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+    turns: int = 0
+
+
+def who_of(inc: Incoming, *, knows_admin: bool = True) -> Who:
+    """The chat and person of an update (`knows_admin=False`: a button press keeps roles)."""
+    return Who(
+        inc.platform,
+        inc.chat_id,
+        inc.chat_kind,
+        inc.chat_title,
+        inc.user_id,
+        inc.user_name,
+        chat_admin=inc.is_chat_admin if knows_admin else None,
+        language=(inc.language_code or None),
+    )
+
+
+def nothing(conn: sqlite3.Connection, family: Family, member: Member) -> None:
+    """An arrival that stores no message (button presses, resumed messages)."""
+    return None
+
+
+class ChatTurns:
+    """One FIFO lock per chat, alive while any task holds or waits for it."""
+
+    def __init__(self) -> None:
+        self.chats: dict[str, Chat] = {}
+
+    @contextmanager
+    def joined(self, key: str) -> Iterator[Chat]:
+        """Keep the chat's lock (and its turn count) alive while this task needs it."""
+        chat = self.chats.get(key)
+        if chat is None:
+            chat = self.chats[key] = Chat()
+        chat.users += 1
+        try:
+            yield chat
+        finally:
+            chat.users -= 1
+            if chat.users == 0:
+                del self.chats[key]
+
+    @asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """FIFO per chat: one family's messages in order, other families in parallel."""
+        with self.joined(key) as chat:
+            async with chat.lock:
+                chat.turns += 1
+                yield
+
+
+def mark_answered_in(
+    conn: sqlite3.Connection,
+    family_id: int,
+    row_id: int,
+    answer_id: int | None = None,
+    sent: Sequence[str] = (),
+) -> None:
+    """The message is answered; the platform messages that carried the answer link to it."""
+    if answer_id is not None and sent:
+        link_in(conn, family_id, answer_id, sent)
+    conn.execute(MARK_ANSWERED, (family_id, row_id))
+
+
+def store_in(conn: sqlite3.Connection, family: Family, member: Member, inc: Incoming) -> int | None:
+    """Insert the user message (pending if addressed); None when it is a duplicate delivery."""
+    payload = {k: v for k, v in asdict(inc).items() if k != "attachment"}
+    if inc.attachment is not None:
+        payload["attachment_kind"] = inc.attachment.kind
+    cur = conn.execute(
+        "INSERT INTO messages (family_id, member_id, platform_message_id, role, text,"
+        " reply_to, thread_id, payload, status) VALUES (?, ?, ?, 'user', ?, ?, ?, ?, ?)"
+        " ON CONFLICT (family_id, platform_message_id) DO NOTHING",
+        (
+            family.id,
+            member.id,
+            inc.message_id,
+            inc.text,
+            inc.reply_to_message_id,
+            inc.thread_id,
+            json.dumps(payload, ensure_ascii=False),
+            "pending" if inc.addressed else "ignored",
+        ),
+    )
+    return cur.lastrowid if cur.rowcount == 1 else None
