@@ -195,3 +195,42 @@ async def test_a_quick_answer_is_one_message_without_preview(bot: Bot, fake: Fak
     await box.send(Reply("Cá kho tộ " * 30, BUTTONS))
     assert fake.sent("editMessageText", CHAT) == []
     assert len(fake.sent("sendMessage", CHAT)) == 1
+
+
+async def test_a_quick_answer_comes_without_a_typing_indicator(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    box = outbox(bot, Pacing.unlimited())
+    await box.typing()
+    await box.send(Reply("Có ngay.", BUTTONS))
+    await asyncio.sleep(Pacing.unlimited().typing_after_s + 0.2)
+    assert fake.sent("sendChatAction", CHAT) == []
+    assert len(fake.sent("sendMessage", CHAT)) == 1
+
+
+async def test_a_slow_answer_shows_typing_until_it_arrives(bot: Bot, fake: FakeTelegram) -> None:
+    box = outbox(bot, Pacing(0.0, 0.0, 0.0, typing_after_s=0.2))
+    await box.typing()
+    await asyncio.sleep(0.5)  # the model is thinking
+    await box.send(Reply("Xong.", BUTTONS))
+    await box.close()
+    [typing] = fake.sent("sendChatAction", CHAT)
+    [message] = fake.sent("sendMessage", CHAT)
+    assert typing.params["action"] == "typing" and typing.at < message.at
+
+
+async def test_the_first_preview_waits_for_the_model_not_for_the_message(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    box = outbox(bot, Pacing(0.0, 0.0, 0.0, first_preview_s=0.4, typing_after_s=5.0))
+    await asyncio.sleep(0.5)  # the message waited its turn before the model was asked
+    await box.typing()
+    await box.preview("Cá kho tộ là món")  # streamed at once: no preview yet
+    assert fake.sent("sendMessage", CHAT) == []
+    await asyncio.sleep(0.45)  # still streaming after first_preview_s: now it shows
+    await box.preview("Cá kho tộ là món ngon")
+    assert len(fake.sent("sendMessage", CHAT)) == 1
+    await box.send(Reply("Cá kho tộ là món ngon nhất.", BUTTONS))
+    [message] = fake.bot_messages(CHAT)
+    assert message.text == "Cá kho tộ là món ngon nhất." and message.edits == 1
+    await box.close()

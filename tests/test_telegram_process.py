@@ -125,7 +125,6 @@ def test_private_chat_asks_about_ca_kho(bot: BotProcess) -> None:
     assert "Fake answer about" in answer and "cá kho" in answer
     asked = [last_user_text(r.body["messages"]) for r in bot.model.requests()]
     assert any("Làm cá kho thế nào?" in q for q in asked)
-    assert bot.fake.sent("sendChatAction", 701)
     last = bot.fake.bot_messages(701)[-1]
     assert [b["callback_data"].split(":")[1] for b in last.reply_markup["inline_keyboard"][0]] == [
         "up",
@@ -202,6 +201,8 @@ def test_a_429_on_edit_message_text_is_waited_out(bot: BotProcess) -> None:
     bot.fake.wait_for(lambda: any("từ249" in m.text for m in bot.fake.bot_messages(704)), 30)
     edits = bot.fake.sent("editMessageText", 704)
     assert len(edits) >= 2, "the answer was streamed by editing a preview"
+    typing = bot.fake.sent("sendChatAction", 704)  # a slow answer: typing… until the preview
+    assert typing and typing[0].at < bot.fake.sent("sendMessage", 704)[-1].at
     # The first edit met flood control (retry_after=2); later edits waited it out.
     assert edits[1].at - edits[0].at >= 1.9
     final = bot.fake.bot_messages(704)[-1]

@@ -9,6 +9,7 @@ may first stream a preview and then edit it into the final answer; that edit cou
 from __future__ import annotations
 
 import importlib
+import os
 import random
 import signal
 import subprocess
@@ -90,6 +91,15 @@ def vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of another process so far (Linux), None where /proc is absent."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -136,11 +146,13 @@ def _phase(
         base = counter.count
         calls_before = counter.calls
         methods_before = counter.methods.copy()
+        cpu_before = cpu_seconds(proc.pid)
         began = time.perf_counter_ns()
         for n in range(messages):
             push(n)
         counter.wait(base + messages, timeout=max(120.0, messages / 10))
         elapsed = (time.perf_counter_ns() - began) / 1e9
+        cpu_after = cpu_seconds(proc.pid)
         counter.poll()
         rss = vm_hwm_mb(proc.pid)
     finally:
@@ -153,6 +165,13 @@ def _phase(
         "messages": messages,
         "chats": chats,
         "api_calls_per_message": (counter.calls - calls_before) / messages,
+        # The bot process's own CPU per answered message: steadier than msgs_per_s when
+        # other work shares the machine.
+        "cpu_ms_per_message": (
+            None
+            if cpu_before is None or cpu_after is None
+            else (cpu_after - cpu_before) * 1000 / messages
+        ),
         "api_calls_by_method": dict(counter.methods - methods_before),
         "startup_s": startup_s,
         "rss_mb": rss,

@@ -40,6 +40,7 @@ from telegram.request import HTTPXRequest
 from bot.core.config import Settings
 from bot.core.errors import HearthError
 from bot.core.types import CallbackEvent
+from bot.platforms.telegram_http import GatedHTTPXRequest
 from bot.platforms.telegram_outbox import ChatClocks, Pacing, TelegramOutbox
 from bot.platforms.telegram_render import (
     PLATFORM,
@@ -55,6 +56,9 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MESSAGE_REACTION]
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what the cloud Bot API lets a bot download
 SHUTDOWN_GRACE_S = 10.0
+# Bot API calls in flight at once; more wait in GatedHTTPXRequest's queue. Telegram allows
+# ~30 messages/s per bot, so even at 300 ms per call 16 connections keep up.
+REQUEST_POOL = 16
 
 
 class TelegramAdapter:
@@ -262,8 +266,8 @@ def build_application(settings: Settings) -> Application:
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
         .request(
-            HTTPXRequest(
-                connection_pool_size=64,
+            GatedHTTPXRequest(
+                connection_pool_size=REQUEST_POOL,
                 pool_timeout=10.0,
                 read_timeout=15.0,
                 write_timeout=15.0,

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 TYPING_EVERY_S = 4.0
 TYPING_MAX_S = 180.0
+TYPING_LAND_S = 1.0  # how long a reply waits for a typing indicator already on its way
 SEND_ATTEMPTS = 5
 MAX_RETRY_AFTER_S = 60.0
 
@@ -39,12 +40,16 @@ class Pacing:
     group_s: float = 3.0
     final_s: float = 1.0
     retry_s: float = 1.0  # first back-off after a network error; doubles up to 8 s
-    first_preview_s: float = 0.8  # a quick answer arrives whole, without a preview message
+    # Both counted from the moment the model was asked (typing()), not from the message's
+    # arrival: a quick answer arrives whole, without "typing…" or a preview message, even
+    # when the message waited in a queue first.
+    first_preview_s: float = 0.8
+    typing_after_s: float = 0.5
 
     @classmethod
     def off(cls) -> Pacing:
         """No pacing at all (tests against the loopback Bot API)."""
-        return cls(0.0, 0.0, 0.0, first_preview_s=0.0)
+        return cls(0.0, 0.0, 0.0, first_preview_s=0.0, typing_after_s=0.0)
 
     @classmethod
     def unlimited(cls) -> Pacing:
@@ -95,42 +100,60 @@ class TelegramOutbox:
     ) -> None:
         self.bot = bot
         self.chat_id = chat_id
-        self._born = time.monotonic()
+        self._asked_at: float | None = None  # when the model was asked (typing or 1st preview)
         self.clocks = clocks
         self.is_group = is_group
         self.thread_id = int(thread_id) if thread_id else None
         self.reply_to = reply_to
         self._typing: asyncio.Task[None] | None = None
+        self._typing_busy = False  # a sendChatAction is on its way
         self._preview_id: int | None = None
         self._preview_text = ""
         self._preview_stopped = False
 
-    # --- typing ----------------------------------------------------------------------------
+    # --- typing ---------------------------------------------------------------------------
     async def typing(self) -> None:
-        """Show a typing indicator now and repeat it every ~4 s until the reply is sent."""
+        """Show a typing indicator if no reply went out within `typing_after_s`, then every
+        ~4 s until the reply is sent (a quick answer needs none: it is one extra call)."""
+        if self._asked_at is None:
+            self._asked_at = time.monotonic()
         if self._typing is not None and not self._typing.done():
             return
-        await self._send_typing()
-        self._typing = asyncio.create_task(self._keep_typing(), name="telegram-typing")
+        wait = self.clocks.pacing.typing_after_s
+        if wait <= 0:
+            await self._send_typing()
+            wait = TYPING_EVERY_S
+        self._typing = asyncio.create_task(self._keep_typing(wait), name="telegram-typing")
 
     async def _send_typing(self) -> None:
+        self._typing_busy = True
         try:
             await self.bot.send_chat_action(
                 self.chat_id, ChatAction.TYPING, message_thread_id=self.thread_id
             )
         except TelegramError as exc:
             log.debug("typing indicator for chat %s failed: %s", self.chat_id, exc)
+        finally:
+            self._typing_busy = False
 
-    async def _keep_typing(self) -> None:
+    async def _keep_typing(self, first_wait: float) -> None:
         started = time.monotonic()
+        await asyncio.sleep(first_wait)
         while time.monotonic() - started < TYPING_MAX_S:
-            await asyncio.sleep(TYPING_EVERY_S)
             await self._send_typing()
+            await asyncio.sleep(TYPING_EVERY_S)
 
-    def _stop_typing(self) -> None:
-        if self._typing is not None:
-            self._typing.cancel()
-            self._typing = None
+    async def _stop_typing(self) -> None:
+        """Stop the indicator before a message goes out; one already on its way may land
+        first (Telegram would otherwise show "typing…" under the answer for 5 s)."""
+        task, self._typing = self._typing, None
+        if task is None or task.done():
+            return
+        if self._typing_busy:
+            await asyncio.wait({task}, timeout=TYPING_LAND_S)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def close(self) -> None:
         """Stop background work; called when the pipeline is done with this turn."""
@@ -153,14 +176,16 @@ class TelegramOutbox:
         clock = self.clocks.get(self.chat_id)
         interval = self.clocks.pacing.group_s if self.is_group else self.clocks.pacing.private_s
         now = time.monotonic()
-        if self._preview_id is None and now - self._born < self.clocks.pacing.first_preview_s:
+        if self._asked_at is None:
+            self._asked_at = now
+        if self._preview_id is None and now - self._asked_at < self.clocks.pacing.first_preview_s:
             return
         if clock.lock.locked() or now < clock.blocked_until or now - clock.last < interval:
             return
         async with clock.lock:
             try:
                 if self._preview_id is None:
-                    self._stop_typing()
+                    await self._stop_typing()
                     message = await self.bot.send_message(
                         self.chat_id,
                         shown,
@@ -185,7 +210,7 @@ class TelegramOutbox:
     # --- final reply -----------------------------------------------------------------------
     async def send(self, reply: Reply) -> list[str]:
         """Deliver the whole answer; the preview message becomes its first piece."""
-        self._stop_typing()
+        await self._stop_typing()
         pieces = split_for_telegram(reply.text)
         markup = keyboard(reply.buttons)
         ids: list[str] = []
