@@ -234,3 +234,19 @@ async def test_the_first_preview_waits_for_the_model_not_for_the_message(
     [message] = fake.bot_messages(CHAT)
     assert message.text == "Cá kho tộ là món ngon nhất." and message.edits == 1
     await box.close()
+
+
+async def test_an_answer_waits_only_for_a_typing_indicator_already_on_its_way(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    box = outbox(bot, Pacing(0.0, 0.0, 0.0, typing_after_s=0.1))
+    fake.slow_next("sendChatAction", 0.3)
+    await box.typing()
+    await asyncio.sleep(0.2)  # the indicator is on its way (Telegram answers it at ~0.4 s)
+    started = time.monotonic()
+    await box.send(Reply("Xong.", BUTTONS))
+    waited = time.monotonic() - started
+    [typing] = fake.sent("sendChatAction", CHAT)
+    [message] = fake.sent("sendMessage", CHAT)
+    assert message.at - typing.at >= 0.25  # the answer came after the indicator, not under it
+    assert waited < 0.8  # ... but did not wait for the next repeat or the full grace

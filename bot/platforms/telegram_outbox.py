@@ -106,7 +106,7 @@ class TelegramOutbox:
         self.thread_id = int(thread_id) if thread_id else None
         self.reply_to = reply_to
         self._typing: asyncio.Task[None] | None = None
-        self._typing_busy = False  # a sendChatAction is on its way
+        self._typing_call: asyncio.Future[None] | None = None  # a sendChatAction on its way
         self._preview_id: int | None = None
         self._preview_text = ""
         self._preview_stopped = False
@@ -126,34 +126,33 @@ class TelegramOutbox:
         self._typing = asyncio.create_task(self._keep_typing(wait), name="telegram-typing")
 
     async def _send_typing(self) -> None:
-        self._typing_busy = True
         try:
             await self.bot.send_chat_action(
                 self.chat_id, ChatAction.TYPING, message_thread_id=self.thread_id
             )
         except TelegramError as exc:
             log.debug("typing indicator for chat %s failed: %s", self.chat_id, exc)
-        finally:
-            self._typing_busy = False
 
     async def _keep_typing(self, first_wait: float) -> None:
         started = time.monotonic()
         await asyncio.sleep(first_wait)
         while time.monotonic() - started < TYPING_MAX_S:
-            await self._send_typing()
+            # Shielded: stopping the repeats must not cut a request already on its way.
+            self._typing_call = asyncio.ensure_future(self._send_typing())
+            await asyncio.shield(self._typing_call)
             await asyncio.sleep(TYPING_EVERY_S)
 
     async def _stop_typing(self) -> None:
         """Stop the indicator before a message goes out; one already on its way may land
         first (Telegram would otherwise show "typing…" under the answer for 5 s)."""
         task, self._typing = self._typing, None
-        if task is None or task.done():
-            return
-        if self._typing_busy:
-            await asyncio.wait({task}, timeout=TYPING_LAND_S)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        call, self._typing_call = self._typing_call, None
+        if call is not None and not call.done():
+            await asyncio.wait({call}, timeout=TYPING_LAND_S)
 
     async def close(self) -> None:
         """Stop background work; called when the pipeline is done with this turn."""
