@@ -21,7 +21,7 @@ KEYBOARD = InlineKeyboardMarkup(
         ]
     ]
 )
-POOL = 64  # the same connection pool Hearth's adapter uses
+POOL = 64  # connections; Hearth queues its callers in front of 16 (bot/platforms/telegram_http.py)
 CONCURRENT = 1024  # PTB's concurrent_updates(True) would cap at 256
 
 

@@ -147,12 +147,14 @@ def _phase(
         calls_before = counter.calls
         methods_before = counter.methods.copy()
         cpu_before = cpu_seconds(proc.pid)
+        servers_before = time.process_time()
         began = time.perf_counter_ns()
         for n in range(messages):
             push(n)
         counter.wait(base + messages, timeout=max(120.0, messages / 10))
         elapsed = (time.perf_counter_ns() - began) / 1e9
         cpu_after = cpu_seconds(proc.pid)
+        servers_cpu = time.process_time() - servers_before
         counter.poll()
         rss = vm_hwm_mb(proc.pid)
     finally:
@@ -172,6 +174,8 @@ def _phase(
             if cpu_before is None or cpu_after is None
             else (cpu_after - cpu_before) * 1000 / messages
         ),
+        # This process: the loopback Bot API (and, for Hearth, the model server) + counting.
+        "servers_cpu_ms_per_message": servers_cpu * 1000 / messages,
         "api_calls_by_method": dict(counter.methods - methods_before),
         "startup_s": startup_s,
         "rss_mb": rss,
