@@ -16,20 +16,29 @@ in streams; both are fine.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import openai
 
 from bot.core.config import Endpoint
 from bot.core.errors import LLMUnavailable
 from bot.core.llm_errors import MalformedResponse, RetryPolicy
+from bot.core.llm_pool import ClientShards, sdk_client
 from bot.core.llm_retry import CallRecord, EndpointRunner, ms
 from bot.core.llm_stream import AttemptInfo as _Attempt
 from bot.core.llm_stream import StreamHandle, stream_attempt
+from bot.core.llm_wire import (
+    CHAT_PATH,
+    EMBEDDINGS_PATH,
+    chat_body,
+    read_completion,
+    read_embeddings,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,6 +58,10 @@ class Completion:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     ttft_ms: int | None = None
+
+
+def _maker(ep: Endpoint, timeout_s: float) -> Callable[[], openai.AsyncOpenAI]:
+    return functools.partial(sdk_client, ep.base_url, ep.api_key or "not-needed", timeout_s)
 
 
 class LLMClient:
@@ -71,15 +84,7 @@ class LLMClient:
         self.default_max_tokens = default_max_tokens
         self._embedding_model = embedding_model
         self._transcription_model = transcription_model
-        self._clients = {
-            ep: openai.AsyncOpenAI(
-                base_url=ep.base_url,
-                api_key=ep.api_key or "not-needed",
-                max_retries=0,
-                timeout=timeout_s,
-            )
-            for ep in self.endpoints
-        }
+        self._clients = {ep: ClientShards(_maker(ep, timeout_s)) for ep in self.endpoints}
         self._runner = EndpointRunner(
             self._clients, timeout_s, max_total_s, on_call, retry or RetryPolicy()
         )
@@ -111,8 +116,8 @@ class LLMClient:
 
     async def aclose(self) -> None:
         """Close the HTTP connection pools."""
-        for client in self._clients.values():
-            await client.close()
+        for shards in self._clients.values():
+            await shards.aclose()
 
     # -- public calls -------------------------------------------------------------------
 
@@ -194,17 +199,11 @@ class LLMClient:
         async def attempt(
             ep: Endpoint, client: openai.AsyncOpenAI, info: _Attempt
         ) -> list[list[float]]:
-            resp = await client.embeddings.create(
-                model=self._embedding_model or ep.model, input=list(texts)
+            model = self._embedding_model or ep.model
+            data = await client.post(
+                EMBEDDINGS_PATH, body={"model": model, "input": list(texts)}, cast_to=object
             )
-            try:
-                rows = sorted(resp.data, key=lambda d: d.index)
-                vectors = [list(map(float, d.embedding)) for d in rows]
-            except (AttributeError, TypeError, ValueError) as exc:
-                raise MalformedResponse("embedding body") from exc
-            if len(vectors) != len(texts):
-                raise MalformedResponse("embedding count")
-            info.prompt_tokens = getattr(resp.usage, "prompt_tokens", None)
+            vectors, info.prompt_tokens = read_embeddings(data, len(texts))
             return vectors
 
         return await self._runner.run_optional(endpoints, "embed", attempt)
@@ -250,22 +249,16 @@ class LLMClient:
         max_tokens: int | None,
     ) -> Completion:
         started = time.monotonic()
-        resp = await client.chat.completions.create(
-            model=ep.model,
-            messages=cast(Any, list(messages)),
-            max_tokens=openai.omit if max_tokens is None else max_tokens,
-        )
-        try:
-            text = resp.choices[0].message.content
-            model = resp.model
-        except (AttributeError, IndexError, TypeError) as exc:
-            raise MalformedResponse("completion body") from exc
-        if not isinstance(text, str):
-            raise MalformedResponse("completion without text")
-        usage = getattr(resp, "usage", None)
-        info.model = model if isinstance(model, str) and model else ep.model
-        info.prompt_tokens = getattr(usage, "prompt_tokens", None)
-        info.completion_tokens = getattr(usage, "completion_tokens", None)
+        body = chat_body(ep.model, messages, max_tokens, stream=False)
+        answer = read_completion(await client.post(CHAT_PATH, body=body, cast_to=object))
+        info.model = answer.model or ep.model
+        info.prompt_tokens = answer.prompt_tokens
+        info.completion_tokens = answer.completion_tokens
         return Completion(
-            text, info.model, ep.label, ms(started), info.prompt_tokens, info.completion_tokens
+            answer.text,
+            info.model,
+            ep.label,
+            ms(started),
+            info.prompt_tokens,
+            info.completion_tokens,
         )

@@ -38,6 +38,7 @@ from bot.core.llm_errors import (
     retry_after_s,
     short_error,
 )
+from bot.core.llm_pool import ClientShards
 from bot.core.llm_stream import AttemptInfo
 
 log = logging.getLogger("bot.core.llm")
@@ -100,7 +101,7 @@ class EndpointRunner:
 
     def __init__(
         self,
-        clients: dict[Endpoint, openai.AsyncOpenAI],
+        clients: dict[Endpoint, ClientShards],
         timeout_s: float,
         max_total_s: float,
         on_call: Callable[[CallRecord], Awaitable[None]] | None,
@@ -220,13 +221,13 @@ class EndpointRunner:
         """One HTTP call, reported through `on_call` whatever its outcome."""
         info = AttemptInfo(model=ep.model)
         started = time.monotonic()
-        client = self._clients[ep]
         left = deadline - started
-        if left < self._timeout_s:  # the last attempt may not outlive the total budget
-            client = client.with_options(timeout=max(left, 0.05))
         try:
             try:
-                value = await attempt(ep, client, info)
+                with self._clients[ep].borrow() as client:
+                    if left < self._timeout_s:  # the last attempt may not outlive the budget
+                        client = client.with_options(timeout=max(left, 0.05))
+                    value = await attempt(ep, client, info)
             except json.JSONDecodeError as exc:
                 raise MalformedResponse("body is not JSON") from exc
         except asyncio.CancelledError:

@@ -12,11 +12,12 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 import openai
 
 from bot.core.llm_errors import MalformedResponse, is_context_too_long
+from bot.core.llm_wire import CHAT_PATH, chat_body, model_of, usage_of
 
 R = TypeVar("R")
 
@@ -45,12 +46,12 @@ async def stream_attempt(
     """Stream one answer; returns (full text, ms to first delta). Raises if it ends early."""
     started = time.monotonic()
     try:
-        stream = await client.chat.completions.create(
-            model=model,
-            messages=cast(Any, messages),
+        stream = await client.post(
+            CHAT_PATH,
+            body=chat_body(model, messages, max_tokens, stream=True),
+            cast_to=object,
             stream=True,
-            stream_options={"include_usage": True},
-            max_tokens=openai.omit if max_tokens is None else max_tokens,
+            stream_cls=openai.AsyncStream[object],
         )
     except openai.BadRequestError as exc:
         if is_context_too_long(exc):
@@ -61,20 +62,19 @@ async def stream_attempt(
     finished = False
     try:
         async for chunk in stream:
-            if isinstance(chunk.model, str) and chunk.model:
-                info.model = chunk.model
-            usage = getattr(chunk, "usage", None)
-            if usage is not None:
-                info.prompt_tokens = getattr(usage, "prompt_tokens", None)
-                info.completion_tokens = getattr(usage, "completion_tokens", None)
-            for choice in chunk.choices or []:
-                delta = choice.delta.content if choice.delta is not None else None
-                if delta:
+            if not isinstance(chunk, dict):
+                raise MalformedResponse("stream chunk")
+            info.model = model_of(chunk) or info.model
+            if chunk.get("usage") is not None:
+                info.prompt_tokens, info.completion_tokens = usage_of(chunk)
+            for choice in chunk.get("choices") or ():
+                delta = (choice.get("delta") or {}).get("content")
+                if isinstance(delta, str) and delta:
                     if ttft is None:
                         ttft = int((time.monotonic() - started) * 1000)
                     parts.append(delta)
                     on_delta(delta)
-                if choice.finish_reason:
+                if choice.get("finish_reason"):
                     finished = True
     except (json.JSONDecodeError, AttributeError, TypeError) as exc:
         raise MalformedResponse("stream chunk") from exc

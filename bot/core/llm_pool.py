@@ -1,0 +1,83 @@
+"""Several SDK clients per endpoint, so 1,000 calls in flight do not share one HTTP pool.
+
+httpx's connection pool walks every connection it holds each time a request enters or a
+response closes; with 1,000 connections in flight that walk cost more CPU than the rest
+of the model call (measured: ~4 ms per call at 1,000 at once, ~1.5 ms alone). A call
+borrows the least busy client; a new one (a new pool) is made only when every client has
+`per_client` calls in flight, so a quiet bot keeps one client and one pool per endpoint.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import openai
+
+PER_CLIENT = 64  # calls in flight per HTTP pool before another pool is opened
+MAX_CLIENTS = 32  # pools per endpoint at most (then the least busy one takes more)
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One verifying TLS context for every pool: loading the CA bundle costs ~50 ms each time.
+
+    Built the way the SDK's HTTP library builds its default (certifi, SSL_CERT_FILE/DIR).
+    """
+    try:
+        from httpx2 import create_ssl_context  # the HTTP library of openai >= 3
+    except ImportError:
+        from httpx import create_ssl_context
+    return create_ssl_context()
+
+
+def sdk_client(base_url: str, api_key: str, timeout_s: float) -> openai.AsyncOpenAI:
+    """An SDK client with its own connection pool; retries are tenacity's (llm_retry)."""
+    http: Any = openai.DefaultAsyncHttpxClient(timeout=timeout_s, verify=tls_context())
+    return openai.AsyncOpenAI(
+        base_url=base_url, api_key=api_key, max_retries=0, timeout=timeout_s, http_client=http
+    )
+
+
+class ClientShards:
+    """The SDK clients of one endpoint, each with its own connection pool."""
+
+    def __init__(
+        self,
+        make: Callable[[], openai.AsyncOpenAI],
+        per_client: int = PER_CLIENT,
+        max_clients: int = MAX_CLIENTS,
+    ) -> None:
+        self._make = make
+        self.per_client = per_client
+        self.max_clients = max_clients
+        self.clients: list[openai.AsyncOpenAI] = [make()]
+        self._busy: list[int] = [0]
+
+    @contextmanager
+    def borrow(self) -> Iterator[openai.AsyncOpenAI]:
+        """A client for one HTTP attempt: the least busy, or a new one when all are full."""
+        busy = self._busy
+        i = busy.index(min(busy))
+        if busy[i] >= self.per_client and len(busy) < self.max_clients:
+            self.clients.append(self._make())
+            busy.append(0)
+            i = len(busy) - 1
+        busy[i] += 1
+        try:
+            yield self.clients[i]
+        finally:
+            busy[i] -= 1
+
+    @property
+    def in_flight(self) -> int:
+        """Calls borrowing a client right now (for tests and the bench)."""
+        return sum(self._busy)
+
+    async def aclose(self) -> None:
+        """Close every pool."""
+        for client in self.clients:
+            await client.close()
