@@ -38,6 +38,7 @@ from bot.core.llm_wire import (
     chat_body,
     read_completion,
     read_embeddings,
+    request_options,
 )
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,10 @@ class LLMClient:
         ) -> list[list[float]]:
             model = self._embedding_model or ep.model
             data = await client.post(
-                EMBEDDINGS_PATH, body={"model": model, "input": list(texts)}, cast_to=object
+                EMBEDDINGS_PATH,
+                body={"model": model, "input": list(texts)},
+                cast_to=object,
+                options=request_options(),
             )
             vectors, info.prompt_tokens = read_embeddings(data, len(texts))
             return vectors
@@ -250,7 +254,8 @@ class LLMClient:
     ) -> Completion:
         started = time.monotonic()
         body = chat_body(ep.model, messages, max_tokens, stream=False)
-        answer = read_completion(await client.post(CHAT_PATH, body=body, cast_to=object))
+        data = await client.post(CHAT_PATH, body=body, cast_to=object, options=request_options())
+        answer = read_completion(data)
         info.model = answer.model or ep.model
         info.prompt_tokens = answer.prompt_tokens
         info.completion_tokens = answer.completion_tokens

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 import openai
 
 from bot.core.llm_errors import MalformedResponse, is_context_too_long
-from bot.core.llm_wire import CHAT_PATH, chat_body, model_of, usage_of
+from bot.core.llm_wire import CHAT_PATH, chat_body, model_of, request_options, usage_of
 
 R = TypeVar("R")
 
@@ -50,6 +50,7 @@ async def stream_attempt(
             CHAT_PATH,
             body=chat_body(model, messages, max_tokens, stream=True),
             cast_to=object,
+            options=request_options(),
             stream=True,
             stream_cls=openai.AsyncStream[object],
         )
