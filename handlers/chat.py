@@ -23,6 +23,7 @@ from knowledge.types import ContextInput, SearchHit
 log = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 5
+FOLD_MAX_WAIT_S = 30.0  # a background summary waits at most this long for a pause
 PREVIEW_MIN_CHARS = 24
 GREETINGS = frozenset(
     {
@@ -77,6 +78,9 @@ class Answerer:
         self.family_concurrency = family_concurrency
         self._background: set[asyncio.Task[None]] = set()
         self._folding: set[int] = set()
+        self._answering = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def drain(self) -> None:
         """Let background memory folding finish before the database closes."""
@@ -92,6 +96,15 @@ class Answerer:
         task = asyncio.create_task(self._fold(ctx.services, fid))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def _quiet(self) -> None:
+        """Wait until no question is being answered (at most FOLD_MAX_WAIT_S): a burst of
+        questions is answered first, and the summaries it makes due are written after it."""
+        if self._answering:
+            try:
+                await asyncio.wait_for(self._idle.wait(), FOLD_MAX_WAIT_S)
+            except TimeoutError:
+                log.debug("answering without a pause for %.0f s; folding anyway", FOLD_MAX_WAIT_S)
 
     async def _fold(self, services: Any, family_id: int) -> None:
         summarizer = None
@@ -115,6 +128,7 @@ class Answerer:
                 return str(done.text)
 
         try:
+            await self._quiet()
             await services.memory.fold(family_id, services.settings.history_tokens, summarizer)
         except Exception:
             log.exception("folding the history of family %s failed", family_id)
@@ -160,6 +174,16 @@ class Answerer:
 
     async def answer(self, ctx: Ctx, question: str) -> Reply:
         """Answer one question and return the reply with its feedback buttons."""
+        self._answering += 1
+        self._idle.clear()
+        try:
+            return await self._answer(ctx, question)
+        finally:
+            self._answering -= 1
+            if not self._answering:
+                self._idle.set()
+
+    async def _answer(self, ctx: Ctx, question: str) -> Reply:
         services = ctx.services
         settings = services.settings
         if normalize_question(question) in GREETINGS:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+from pathlib import Path
 
 import pytest
 
-from bot.app import Hearth
+from bot.app import Hearth, build
 from bot.core.errors import UsageError
+from handlers.chat import SUMMARY_PROMPT
 from knowledge.memory import extractive_summary
 from knowledge.types import Turn
+from tests.conftest import make_settings
+from tests.servers.openai_server import OpenAIServer, delay
 from tests.support import RecordingOutbox, msg
 
 
@@ -65,3 +71,52 @@ def test_extractive_summary_keeps_first_sentences() -> None:
     assert text == "- Mẹ: Nhà mình ở Huế."
     long = extractive_summary("x" * 3000, [Turn("user", "mới", "Bố")])
     assert len(long) <= 1500 and long.endswith("- Bố: mới")
+
+
+async def test_summaries_wait_while_a_question_is_being_answered(
+    tmp_path: Path, openai_server: OpenAIServer
+) -> None:
+    """A fold that falls due during a burst runs after it: answers never share the model
+    and the event loop with background summaries while someone is waiting."""
+    settings = make_settings(
+        tmp_path,
+        LLM_BASE_URL=openai_server.base_url,
+        LLM_MODEL="m",
+        HEARTH_MEMBER_RATE_PER_MIN="1000",
+    )
+    app = await build(settings)
+
+    def summaries() -> int:
+        return sum(
+            1
+            for r in openai_server.requests()
+            if SUMMARY_PROMPT in json.dumps(r.body, ensure_ascii=False)
+        )
+
+    def asked(text: str) -> bool:
+        return any(text in json.dumps(r.body, ensure_ascii=False) for r in openai_server.requests())
+
+    try:
+        out = RecordingOutbox()
+        for i in range(40):
+            await app.pipeline.handle(msg(f"Câu hỏi số {i}: tối nay nấu món gì?", chat="a"), out)
+        await app.services.answers.drain()
+        before = summaries()
+        assert before >= 1, "with nothing else going on, folds ran at once"
+        openai_server.script(delay(1.5))
+        slow = asyncio.create_task(
+            app.pipeline.handle(msg("Câu hỏi chậm về canh chua", chat="b"), RecordingOutbox())
+        )
+        for _ in range(500):
+            if asked("Câu hỏi chậm"):
+                break
+            await asyncio.sleep(0.01)
+        for i in range(40, 56):
+            await app.pipeline.handle(msg(f"Câu hỏi số {i}: tối nay nấu món gì?", chat="a"), out)
+        assert asked("Câu hỏi số 55") and not slow.done()
+        assert summaries() == before, "a summary was made while a question was waiting"
+        await slow
+        await app.services.answers.drain()
+        assert summaries() > before, "the fold that fell due ran once the burst was over"
+    finally:
+        await app.aclose()
