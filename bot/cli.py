@@ -66,19 +66,21 @@ async def _chat(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from bot.app import build
+    from bot.app import build, settle
 
     settings = settings_from_env()
     if not settings.telegram_token and not settings.zalo_token:
         from bot.platforms.console import run_console
 
         hearth = await build(settings, load_pack=True)
+        settle()
         try:
             await run_console(hearth.pipeline, console_family(args.family), args.user or "me")
         finally:
             await hearth.aclose()
         return 0
     hearth = await build(settings, load_pack=True)
+    settle()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

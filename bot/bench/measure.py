@@ -152,9 +152,10 @@ async def measure_overhead(
     settings: Settings, families: int, samples: int, warmup: int, seed: int = 1, tag: str = ""
 ) -> dict[str, Any]:
     """Sequential chat messages to random families; Hearth's time = total − model wait."""
-    from bot.app import build
+    from bot.app import build, settle
 
     hearth = await build(settings)
+    settle()  # as `hearth run` does once it is built
     rng = random.Random(seed)
     tag = tag or str(os.getpid())  # message ids never collide with an earlier run's
     try:
@@ -202,9 +203,10 @@ async def measure_kb_search(
     settings: Settings, families: int, samples: int, warmup: int, seed: int = 2
 ) -> dict[str, Any] | None:
     """Knowledge search alone, through the app's own KnowledgeBase, per-family scope."""
-    from bot.app import build
+    from bot.app import build, settle
 
     hearth = await build(settings)
+    settle()  # as `hearth run` does once it is built
     try:
         kb = hearth.services.kb
         if kb is None:
@@ -232,11 +234,12 @@ async def measure_kb_search(
 
 async def measure_concurrent(settings: Settings, families: int, chats: int) -> dict[str, Any]:
     """`chats` chats ask at once against a slow model; a few chats send two in a row (they must stay in order)."""
-    from bot.app import build
+    from bot.app import build, settle
 
     ordered_chats = max(1, min(20, chats // 5))
 
     hearth = await build(settings)
+    settle()  # as `hearth run` does once it is built
     rng = random.Random(3)
     try:
         outbox_of: dict[int, BenchOutbox] = {}
