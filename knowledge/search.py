@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from bot.core.db import Database
@@ -29,11 +31,9 @@ from knowledge.normalize import (
     accented,
     contains_phrase,
     content_tokens,
-    deletions,
     fold,
     syllables,
     unique,
-    within_one_edit,
 )
 from knowledge.rows import row_to_entry
 from knowledge.termstats import TermStats
@@ -89,26 +89,19 @@ def _quoted(terms: list[str]) -> str:
 
 
 async def typo_alternatives(
-    db: Database, stats: TermStats, tokens: list[str], df: dict[str, int]
+    stats: TermStats, tokens: list[str], df: dict[str, int]
 ) -> list[list[str]]:
     """For each token, itself plus indexed syllables one edit away when it is not indexed."""
+    unknown = [t for t in tokens if len(t) >= 3 and not df.get(t)]
+    near = await stats.neighbours(unknown) if unknown else {}
+    live = await stats.df([c for t in unknown for c in near[t]])
     out: list[list[str]] = []
     for tok in tokens:
-        alts = [tok]
-        if len(tok) >= 3 and not df.get(tok):
-            probes = sorted({tok} | deletions(tok))
-            marks = ",".join("?" * len(probes))
-            rows = await db.fetchall(
-                f"SELECT DISTINCT term FROM kb_term_variants WHERE variant IN ({marks}) LIMIT 50",
-                probes,
-            )
-            close = [r["term"] for r in rows if within_one_edit(tok, r["term"])]
-            live = await stats.df(close)
-            close = sorted(
-                (t for t in close if live[t]), key=lambda t: (abs(len(t) - len(tok)), -live[t], t)
-            )
-            alts += close[:3]
-        out.append(alts)
+        close = sorted(
+            (t for t in near.get(tok, ()) if live[t]),
+            key=lambda t: (abs(len(t) - len(tok)), -live[t], t),
+        )
+        out.append([tok, *close[:3]])
     return out
 
 
@@ -152,11 +145,37 @@ def tokens_content(tokens: list[str]) -> list[str]:
     return unique(content_tokens(tokens))[:MAX_TOKENS]
 
 
-def is_strong(query_tokens: list[str], entry: Entry) -> bool:
+@dataclass(frozen=True, slots=True)
+class EntryText:
+    """An entry's title, aliases and tags as syllables: what ranking compares."""
+
+    title: list[str]
+    aliases: list[list[str]]
+    head: frozenset[str]  # every syllable of the title and aliases
+    tags: frozenset[str]
+    glossary: bool
+
+
+@lru_cache(maxsize=4096)
+def entry_text(title: str, aliases: str | None, tags: str | None) -> EntryText:
+    """Parse once per distinct text (the result depends on nothing else): every search
+    re-ranks the same few dozen rows and must not fold and JSON-decode them again."""
+    t = syllables(title)
+    a = [syllables(x) for x in json_list(aliases)]
+    head = frozenset(t).union(*a)
+    tag_set = frozenset(syllables(" ".join(json_list(tags))))
+    return EntryText(t, a, head, tag_set, bool(GLOSSARY_RE.search(tags or "")))
+
+
+def row_text(row: Any) -> EntryText:
+    """`entry_text` of an `entries` row."""
+    return entry_text(row["title"], row["aliases"], row["tags"])
+
+
+def is_strong(query_tokens: list[str], text: EntryText) -> bool:
     """The verbatim threshold (see the module docstring)."""
     core = tokens_content(query_tokens)
-    for phrase in (entry.title, *entry.aliases):
-        p = syllables(phrase)
+    for p in (text.title, *text.aliases):
         if not p:
             continue
         if p in (core, query_tokens):
@@ -186,23 +205,22 @@ def snippet(body: str, tokens: list[str], width: int = 160) -> str:
 def _rank_bonus(query_tokens: list[str], core: list[str], row: Any) -> float:
     """Small nudges BM25 cannot see: the title phrase in the question, or the question's
     topic words as one run inside the title (more for the title than for an alias)."""
-    title = syllables(row["title"])
+    text = row_text(row)
+    title = text.title
     bonus = 0.0
     if title and title in (core, query_tokens):
         bonus += 5.0  # the question is exactly this entry's title
-    elif any(syllables(a) in (core, query_tokens) for a in json_list(row["aliases"])):
+    elif any(a in (core, query_tokens) for a in text.aliases):
         bonus += 4.0  # … or exactly one of its aliases
     elif len(title) >= 2 and contains_phrase(query_tokens, title):
         bonus += 2.0
     elif len(core) >= 2 and contains_phrase(title, core):
         bonus += 3.0 * len(core) / len(title)
-    elif len(core) >= 2 and any(
-        contains_phrase(syllables(a), core) for a in json_list(row["aliases"])
-    ):
+    elif len(core) >= 2 and any(contains_phrase(a, core) for a in text.aliases):
         bonus += 0.3
     if row["family_id"] is not None:
         bonus += 1.5  # the family's own version beats the shared one
-    if GLOSSARY_RE.search(row["tags"]):
+    if text.glossary:
         bonus -= 1.5  # definitions are served by glossary_for; recipes answer questions
     return bonus
 
@@ -218,7 +236,7 @@ async def lexical_hits(
     accents = unique(accented(text))[:MAX_TOKENS]
     base = query_terms(tokens, [[t] for t in content], accents)
     df = await stats.df(base)
-    alternatives = await typo_alternatives(db, stats, content, df)
+    alternatives = await typo_alternatives(stats, content, df)
     terms = query_terms(tokens, alternatives, accents)
     extra = [t for t in terms if t not in df]
     if extra:
@@ -280,8 +298,8 @@ def within_budget(terms: list[str], df: dict[str, int], budget: int = RANK_BUDGE
 
 def _plain_score(groups: list[list[str]], tokens: list[str], core: list[str], row: Any) -> float:
     """Where the query's syllables occur: title/aliases count most, then tags."""
-    head = set(syllables(" ".join([row["title"], *json_list(row["aliases"])])))
-    tags = set(syllables(" ".join(json_list(row["tags"]))))
+    text = row_text(row)
+    head, tags = text.head, text.tags
     score = 0.0
     for alts in groups:
         if any(a in head for a in alts):
@@ -329,7 +347,10 @@ async def search(
         entry = row_to_entry(row)
         out.append(
             SearchHit(
-                entry, round(score, 4), snippet(entry.body, content), is_strong(tokens, entry)
+                entry,
+                round(score, 4),
+                snippet(entry.body, content),
+                is_strong(tokens, row_text(row)),
             )
         )
     return out
@@ -343,14 +364,12 @@ def definitions_after_namesakes(ranked: list[tuple[Any, float]]) -> list[tuple[A
     i = 0
     while i < len(result):
         row, score = result[i]
-        title = syllables(row["title"])
-        if title and row["id"] not in moved and GLOSSARY_RE.search(row["tags"] or ""):
+        text = row_text(row)
+        if text.title and row["id"] not in moved and text.glossary:
             moved.add(row["id"])
             for j in range(i + 1, len(result)):
-                other = result[j][0]
-                if not GLOSSARY_RE.search(other["tags"] or "") and contains_phrase(
-                    syllables(other["title"]), title
-                ):
+                other = row_text(result[j][0])
+                if not other.glossary and contains_phrase(other.title, text.title):
                     named, named_score = result.pop(j)
                     result.insert(i, (named, max(named_score, score)))
                     result[i + 1] = (row, min(score, result[i][1]) * 0.99)

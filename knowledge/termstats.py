@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 
 from bot.core.db import Database
+from knowledge.normalize import deletions, within_one_edit
 
 TTL_S = 600.0
 ZERO_TTL_S = 30.0  # "not indexed" is remembered briefly; this process's writes clear it
@@ -21,6 +22,7 @@ COMMON_FRACTION = 0.02
 MAX_CACHED = 200_000
 HEAD_KEY = "^"  # cache key prefix of a title/tag count ("^" never occurs in a term)
 HEAD_COLUMNS = "{head tags fhead ftags}"
+MAX_VARIANT_ROWS = 50  # indexed syllables read per unknown token
 
 
 def _match(key: str) -> str:
@@ -36,6 +38,7 @@ class TermStats:
         self.db = db
         self._df: dict[str, int] = {}
         self._zero: dict[str, float] = {}
+        self._near: dict[str, tuple[float, list[str]]] = {}
         self._size = 0
         self._at = 0.0
 
@@ -43,6 +46,7 @@ class TermStats:
         if time.monotonic() - self._at > TTL_S or len(self._df) > MAX_CACHED:
             self._df.clear()
             self._zero.clear()
+            self._near.clear()
             size = await self.db.scalar("SELECT max(rowid) FROM entries_fts")
             self._size = int(size or 0)
             self._at = time.monotonic()
@@ -81,11 +85,38 @@ class TermStats:
                     self._zero[r["t"]] = now
         return {t: self._df.get(t, 0) for t in wanted}
 
+    async def neighbours(self, tokens: list[str]) -> dict[str, list[str]]:
+        """Indexed syllables one edit away from each token (typo candidates), one query for
+        the tokens not yet cached; remembered like "not indexed" (briefly, cleared on write)."""
+        now = time.monotonic()
+        missing = [
+            t for t in dict.fromkeys(tokens) if now - self._near.get(t, (-1e9,))[0] > ZERO_TTL_S
+        ]
+        if missing:
+            probes = {t: sorted({t} | deletions(t)) for t in missing}
+            union = sorted({p for ps in probes.values() for p in ps})
+            marks = ",".join("?" * len(union))
+            rows = await self.db.fetchall(
+                f"SELECT variant, term FROM kb_term_variants WHERE variant IN ({marks})"
+                f" LIMIT {MAX_VARIANT_ROWS * len(missing)}",
+                union,
+            )
+            by_variant: dict[str, list[str]] = {}
+            for r in rows:
+                by_variant.setdefault(r["variant"], []).append(r["term"])
+            for t in missing:
+                found = [x for p in probes[t] for x in by_variant.get(p, ())]
+                close = [x for x in dict.fromkeys(found) if within_one_edit(t, x)]
+                self._near[t] = (now, close[:MAX_VARIANT_ROWS])
+        return {t: self._near[t][1] for t in tokens}
+
     def written(self) -> None:
         """An entry was indexed here: terms that were missing may exist now."""
         self._zero.clear()
+        self._near.clear()
 
     def forget(self) -> None:
         """Drop the whole cache."""
         self._at = 0.0
         self._zero.clear()
+        self._near.clear()
