@@ -16,6 +16,13 @@ TEXT_FIELDS = ("head", "tags", "body", "head2", "body2", "exact")
 # a column filter keeps a search inside its scope, and filters cost FTS5 nothing (0004)
 FAMILY_FIELDS = tuple("f" + f for f in TEXT_FIELDS)
 FTS_COLUMNS = (*TEXT_FIELDS, *FAMILY_FIELDS, "scope")
+# FTS5 adds one segment per write transaction and merges them only in fours per level: a
+# 100k-entry index built by imports had 22 segments, and every query term pays a seek in
+# each (an unranked AND 0.3 -> 0.05 ms, a ranked query 2.5 -> 0.45 ms with one segment).
+SEGMENT_MAX = 8  # more than this, and the next check merges the index into one
+CHECK_EVERY = 4  # entry ids: the check is one small read; imports index thousands of entries
+STRUCTURE_ROWID = 10  # FTS5's own record of its segments, in entries_fts_data
+_STRUCTURE_V2 = b"\xff\x00\x00\x01"
 
 
 def scope_token(family_id: int | None) -> str:
@@ -56,6 +63,8 @@ async def reindex(conn: aiosqlite.Connection, row: Any, known: set[str]) -> None
     """Drop the entry from the index and add it back if it is approved (same transaction)."""
     entry_id = row["id"]
     await conn.execute("DELETE FROM entries_fts WHERE rowid = ?", (entry_id,))
+    if entry_id % CHECK_EVERY == 0:
+        await keep_compact(conn)
     if row["status"] != "approved":
         return
     cols = index_columns(row)
@@ -88,3 +97,35 @@ async def add_terms(conn: aiosqlite.Connection, terms: Iterable[str], known: set
     await conn.executemany(
         "INSERT OR IGNORE INTO kb_term_variants (variant, term) VALUES (?, ?)", variants
     )
+
+
+def _varint(buf: bytes, i: int) -> tuple[int, int]:
+    """SQLite's big-endian varint at `i`: (value, the offset after it)."""
+    value = 0
+    for n in range(9):
+        b = buf[i + n]
+        if n == 8:
+            return (value << 8) | b, i + 9
+        value = (value << 7) | (b & 0x7F)
+        if b < 0x80:
+            return value, i + n + 1
+    raise AssertionError("unreachable")
+
+
+def segment_count(structure: bytes) -> int:
+    """How many segments an FTS5 structure record lists (cookie, [v2 tag], levels, segments)."""
+    i = 8 if structure[4:8] == _STRUCTURE_V2 else 4
+    _levels, i = _varint(structure, i)
+    return _varint(structure, i)[0]
+
+
+async def keep_compact(conn: aiosqlite.Connection) -> None:
+    """Merge the index into one segment once it has more than SEGMENT_MAX: search cost grows
+    with segments, and the merges come in ever rarer, geometric steps (a 100k bulk import
+    merged 5 times; single adds merge after dozens of writes)."""
+    async with conn.execute(
+        "SELECT block FROM entries_fts_data WHERE id = ?", (STRUCTURE_ROWID,)
+    ) as cur:
+        row = await cur.fetchone()
+    if row is not None and segment_count(bytes(row[0])) > SEGMENT_MAX:
+        await conn.execute("INSERT INTO entries_fts (entries_fts) VALUES ('optimize')")

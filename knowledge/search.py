@@ -45,6 +45,7 @@ MAX_TOKENS = 32
 RRF_K = 60.0
 RANK_BUDGET = 600  # documents bm25 may read per query (summed document frequencies)
 RANK_SINGLE_MAX = 1000  # … or for the one rarest term
+TITLE_SCAN_MAX = 300  # entries a title-only match may skip per term (holding it elsewhere)
 HEAD_FIELDS = ("head", "tags")
 GLOSSARY_RE = re.compile(r'"(term|glossary|thuật ngữ)"', re.IGNORECASE)
 GLOSSARY_TAGS = ('"term"', '"glossary"', '"thuat_ngu"')
@@ -60,28 +61,44 @@ ORDER BY entries_fts.rank LIMIT :lim
 _UNRANKED = SEARCH_SQL.replace("ORDER BY entries_fts.rank LIMIT :lim", "LIMIT :lim").replace(
     "entries_fts.rank AS rank", "{part} AS part"
 )
-# three unranked candidate sets in one round trip: all syllables in the title, anywhere, any
 
 
-def fallback_sql(parts: tuple[int, ...]) -> str:
-    """Unranked candidate sets :q1 … in one round trip, each tagged with its `part`."""
+def ranked_sql(names: list[str]) -> str:
+    """The best :lim rows over the MATCH expressions :<name> …, in one round trip."""
+    if names == ["q"]:
+        return SEARCH_SQL
+    parts = " UNION ALL ".join(
+        "SELECT * FROM (" + SEARCH_SQL.replace(":q", f":{n}") + ")" for n in names
+    )
+    return f"SELECT * FROM ({parts}) ORDER BY rank LIMIT :lim"
+
+
+def fallback_sql(parts: list[tuple[str, int]]) -> str:
+    """Unranked candidate sets (:<name>, part) … in one round trip, each tagged `part`."""
     return " UNION ALL ".join(
-        "SELECT * FROM (" + _UNRANKED.replace(":q", f":q{n}").format(part=n) + ")" for n in parts
+        "SELECT * FROM (" + _UNRANKED.replace(":q", f":{n}").format(part=part) + ")"
+        for n, part in parts
     )
 
 
-FALLBACK_SQL = fallback_sql((1, 2, 3))
+def scope_parts(family_id: int | None, fields: tuple[str, ...], body: str) -> list[str]:
+    """`body` in the global columns `fields`, and for a family, in its own copies of them.
+
+    A column filter is free for FTS5; a scope phrase would be counted by bm25. Asked as
+    separate queries, each row gets the bm25 score it gets from their OR (a phrase's
+    statistics do not depend on the rest of the query), but FTS5 walks an OR's branches
+    together and that costs more than the two apart (2.2 vs 1.2 + 0.4 ms at 100k)."""
+    glob = "{" + " ".join(fields) + "} : (" + body + ")"
+    if family_id is None:
+        return [glob]
+    own = "{" + " ".join(FAMILY_FIELDS[TEXT_FIELDS.index(f)] for f in fields) + "}"
+    return [glob, f'scope : "zf{int(family_id)}" AND {own} : ({body})']
 
 
 def in_scope(family_id: int | None, fields: tuple[str, ...], body: str) -> str:
-    """`body` matched in the global columns `fields`, or in the family's own copies of them.
-
-    A column filter is free for FTS5; a scope phrase would be counted by bm25."""
-    glob = "{" + " ".join(fields) + "} : (" + body + ")"
-    if family_id is None:
-        return glob
-    own = "{" + " ".join(FAMILY_FIELDS[TEXT_FIELDS.index(f)] for f in fields) + "}"
-    return f'({glob}) OR (scope : "zf{int(family_id)}" AND {own} : ({body}))'
+    """`body` matched in the global columns `fields`, or in the family's own copies of them."""
+    parts = scope_parts(family_id, fields, body)
+    return parts[0] if len(parts) == 1 else " OR ".join(f"({p})" for p in parts)
 
 
 def _quoted(terms: list[str]) -> str:
@@ -122,6 +139,13 @@ def match_expression(
     return scoped(query_terms(tokens, alternatives, accents), family_id)
 
 
+def match_body(terms: list[str], all_of: list[list[str]] | None = None) -> str:
+    """`t1 OR t2 …`, or with `all_of`, `(a OR a2) AND (b) …`: every group must match."""
+    if all_of:
+        return " AND ".join(f"({_quoted(g)})" for g in all_of if _quoted(g))
+    return _quoted(terms)
+
+
 def scoped(
     terms: list[str],
     family_id: int | None,
@@ -130,14 +154,20 @@ def scoped(
     fields: tuple[str, ...] = TEXT_FIELDS,
 ) -> str | None:
     """`t1 OR t2 …` within the family's scope, or with `all_of`, every group must match."""
-    if all_of:
-        groups = [f"({_quoted(g)})" for g in all_of if _quoted(g)]
-        body = " AND ".join(groups)
-    else:
-        body = _quoted(terms)
-    if not body:
-        return None
-    return in_scope(family_id, fields, body)
+    body = match_body(terms, all_of)
+    return in_scope(family_id, fields, body) if body else None
+
+
+def scoped_parts(
+    terms: list[str],
+    family_id: int | None,
+    *,
+    all_of: list[list[str]] | None = None,
+    fields: tuple[str, ...] = TEXT_FIELDS,
+) -> list[str]:
+    """`scoped` as one expression per scope (see `scope_parts`); none when nothing to match."""
+    body = match_body(terms, all_of)
+    return scope_parts(family_id, fields, body) if body else []
 
 
 def tokens_content(tokens: list[str]) -> list[str]:
@@ -247,30 +277,33 @@ async def lexical_hits(
     want = max(limit * 4, 20)
     scored: dict[int, tuple[Any, float]] = {}
     if rare:
-        rows = await db.fetchall(
-            SEARCH_SQL, {"q": scoped(rare, family_id), "fam": family_id, "lim": want}
-        )
+        exprs = {f"q{n}": e for n, e in enumerate(scoped_parts(rare, family_id))}
+        rows = await db.fetchall(ranked_sql(list(exprs)), {**exprs, "fam": family_id, "lim": want})
         for r in rows:
             scored[r["id"]] = (r, -r["rank"] * (1.0 + 0.1 * _rank_bonus(tokens, content, r)))
     if len(scored) < limit and len(rare) < len(live):
         # common syllables only: entries holding all of them (in the title first), ranked by
         # where they occur; a few dozen candidates at most, never a BM25 pass over them
         groups = [g for g in ([a for a in alts if df.get(a)] for alts in alternatives) if g]
-        # "all in the title" only when each group occurs in some title: an AND with no
-        # result still checks the columns of every entry holding all the syllables
+        # "all in the title" only when each group occurs in titles about as often as at all:
+        # a title-only match of a syllable that is mostly in bodies reads (and column-checks)
+        # every entry holding it before it finds the few titles, with or without a result
         head_df = await stats.df([a for g in groups for a in g], head=True)
-        head_groups = [[a for a in g if head_df[a]] for g in groups]
-        exprs = {
-            "q1": scoped([], family_id, all_of=head_groups, fields=HEAD_FIELDS)
+        head_groups = [
+            [a for a in g if head_df[a] and df[a] - head_df[a] <= TITLE_SCAN_MAX] for g in groups
+        ]
+        parts = {
+            1: scoped_parts([], family_id, all_of=head_groups, fields=HEAD_FIELDS)
             if all(head_groups)
-            else None,
-            "q2": scoped([], family_id, all_of=groups),
-            "q3": scoped(live, family_id),
+            else [],
+            2: scoped_parts([], family_id, all_of=groups),
+            3: scoped_parts(live, family_id),
         }
-        asked = {k: v for k, v in exprs.items() if v}
-        if "q2" in asked and "q3" in asked:
-            sql = fallback_sql(tuple(int(k[1]) for k in asked))
-            rows = await db.fetchall(sql, {**asked, "fam": family_id, "lim": 12})
+        asked = {f"q{part}{n}": (e, part) for part, es in parts.items() for n, e in enumerate(es)}
+        if parts[2] and parts[3]:
+            sql = fallback_sql([(name, part) for name, (_, part) in asked.items()])
+            params = {name: e for name, (e, _) in asked.items()}
+            rows = await db.fetchall(sql, {**params, "fam": family_id, "lim": 12})
             floor = min((sc for _, sc in scored.values()), default=1.0)
             ranked = sorted(
                 rows, key=lambda r: (r["part"], -_plain_score(groups, tokens, content, r))

@@ -7,13 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.search import FALLBACK_SQL, SEARCH_SQL, match_expression
+from knowledge.search import SEARCH_SQL, fallback_sql, match_expression, ranked_sql
 from knowledge.store import NOT_SHADOWED, VISIBLE
 from tests.kb_support import open_kb
 
 READS = [
     (SEARCH_SQL, {"q": None, "fam": 3, "lim": 20}),
-    (FALLBACK_SQL, {"q1": None, "q2": None, "q3": None, "fam": 3, "lim": 12}),
+    (ranked_sql(["q0", "q1"]), {"q0": None, "q1": None, "fam": 3, "lim": 20}),
+    (
+        fallback_sql([("q10", 1), ("q11", 1), ("q20", 2), ("q21", 2), ("q30", 3)]),
+        {"q10": None, "q11": None, "q20": None, "q21": None, "q30": None, "fam": 3, "lim": 12},
+    ),
     (
         "SELECT count(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?)",
         ('"ca"', 1001),

@@ -79,3 +79,26 @@ def test_migration_0004_moves_indexed_text_by_scope(tmp_path: Path) -> None:
         assert conn.execute(match, ('{fhead} : "kho"',)).fetchall() == [(2,)]
     finally:
         conn.close()
+
+
+async def test_index_is_merged_when_segments_pile_up(tmp_path: Path) -> None:
+    """Each write transaction leaves an FTS5 segment and search pays a seek in each one:
+    many single adds must not leave more than a few above SEGMENT_MAX."""
+    from knowledge.indexing import SEGMENT_MAX, STRUCTURE_ROWID, segment_count
+
+    db, kb = await open_kb(tmp_path / "kb.db")
+    try:
+        most = 0
+        for i in range(120):
+            await kb.add(f"Món số {i}", f"nấu kiểu {i}", family_id=None)
+            block = await db.scalar(
+                "SELECT block FROM entries_fts_data WHERE id = ?", (STRUCTURE_ROWID,)
+            )
+            listed = segment_count(bytes(block))
+            distinct = await db.scalar("SELECT count(DISTINCT segid) FROM entries_fts_idx")
+            assert listed == distinct  # the structure record is read correctly
+            most = max(most, listed)
+        assert SEGMENT_MAX < most <= SEGMENT_MAX + 4
+        assert [h.entry.title for h in await kb.search("món số 7", None, limit=1)] == ["Món số 7"]
+    finally:
+        await db.close()
