@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from knowledge.search import SEARCH_SQL, fallback_sql, match_expression, ranked_
 from knowledge.store import NOT_SHADOWED, VISIBLE
 from tests.kb_support import open_kb
 
-READS = [
+READS: list[tuple[str, Any]] = [
     (SEARCH_SQL, {"q": None, "fam": 3, "lim": 20}),
     (ranked_sql(["q0", "q1"]), {"q0": None, "q1": None, "fam": 3, "lim": 20}),
     (
