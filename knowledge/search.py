@@ -123,13 +123,18 @@ async def typo_alternatives(
 
 
 def query_terms(tokens: list[str], alternatives: list[list[str]], accents: list[str]) -> list[str]:
-    """Every term worth asking the index for: syllables, typo neighbours, bigrams, accents."""
-    alt_of = {tok: alts for tok, alts in zip(tokens_content(tokens), alternatives, strict=False)}
+    """Every term worth asking the index for: syllables, typo neighbours, bigrams, accents
+    (no pair of two stopwords such as `the_nao`, no accented stopword such as `nào`: each
+    costs a document count and a bm25 phrase, and says nothing about the topic)."""
+    topic = tokens_content(tokens)
+    alt_of = {tok: alts for tok, alts in zip(topic, alternatives, strict=False)}
     terms: list[str] = [a for alts in alternatives for a in alts]
     expanded = [alt_of.get(t, [t]) for t in tokens]
-    for left, right in itertools.pairwise(expanded):
-        terms += [f"{a}_{b}" for a in left for b in right]
-    return unique(terms + accents)
+    for (lt, left), (rt, right) in itertools.pairwise(zip(tokens, expanded, strict=True)):
+        if lt in alt_of or rt in alt_of:
+            terms += [f"{a}_{b}" for a in left for b in right]
+    stop = set(tokens).difference(alt_of)
+    return unique(terms + [a for a in accents if fold(a) not in stop])
 
 
 def match_expression(
@@ -292,12 +297,16 @@ async def lexical_hits(
         head_groups = [
             [a for a in g if head_df[a] and df[a] - head_df[a] <= TITLE_SCAN_MAX] for g in groups
         ]
+        # "any of them": the syllables alone find every entry a bigram or an accented form
+        # would (fewer phrases, same rows); accented words with no folded syllable stay
+        syllable = unique(a for g in groups for a in g)
+        any_of = syllable + [t for t in live if "_" not in t and fold(t) not in syllable]
         parts = {
             1: scoped_parts([], family_id, all_of=head_groups, fields=HEAD_FIELDS)
             if all(head_groups)
             else [],
             2: scoped_parts([], family_id, all_of=groups),
-            3: scoped_parts(live, family_id),
+            3: scoped_parts(any_of, family_id),
         }
         asked = {f"q{part}{n}": (e, part) for part, es in parts.items() for n, e in enumerate(es)}
         if parts[2] and parts[3]:

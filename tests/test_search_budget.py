@@ -102,3 +102,17 @@ async def test_index_is_merged_when_segments_pile_up(tmp_path: Path) -> None:
         assert [h.entry.title for h in await kb.search("món số 7", None, limit=1)] == ["Món số 7"]
     finally:
         await db.close()
+
+
+def test_stopword_pairs_and_accented_stopwords_are_not_query_terms() -> None:
+    from knowledge.normalize import accented, syllables
+    from knowledge.search import query_terms, tokens_content
+
+    text = "Nấu phở bò thế nào cho ngon?"
+    tokens = syllables(text)
+    terms = query_terms(tokens, [[t] for t in tokens_content(tokens)], accented(text))
+    assert not {"the_nao", "nao_cho", "nào", "thế"} & set(terms)
+    assert {"nau_pho", "pho_bo", "bo_the", "cho_ngon", "nấu", "phở", "bò"} <= set(terms)
+    assert "привет" in query_terms(["nau"], [["nau"]], ["привет"])  # not a folded stopword
+    only_stop = syllables("thế nào")  # nothing else: the stopwords are the topic
+    assert "the_nao" in query_terms(only_stop, [[t] for t in only_stop], ["thế", "nào"])
