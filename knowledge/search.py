@@ -222,10 +222,16 @@ def is_strong(query_tokens: list[str], text: EntryText) -> bool:
     return False
 
 
+@lru_cache(maxsize=1024)
+def _flat_body(body: str) -> tuple[str, str]:
+    """The body on one line, and folded (depends on the text alone; hits repeat often)."""
+    flat = " ".join(body.split())
+    return flat, fold(flat)
+
+
 def snippet(body: str, tokens: list[str], width: int = 160) -> str:
     """A short window of the body around the first query syllable it contains."""
-    flat = " ".join(body.split())
-    folded = fold(flat)
+    flat, folded = _flat_body(body)
     start = 0
     if len(folded) == len(flat):
         for tok in tokens:
