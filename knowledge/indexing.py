@@ -21,7 +21,7 @@ FTS_COLUMNS = (*TEXT_FIELDS, *FAMILY_FIELDS, "scope")
 # each (an unranked AND 0.3 -> 0.05 ms, a ranked query 2.5 -> 0.45 ms with one segment).
 SEGMENT_MAX = 4  # more than this, and the next check runs a merge step
 CHECK_EVERY = 4  # entry ids: the check is one small read; imports index thousands of entries
-MERGE_PAGES = 2000  # pages one merge step may write (8 MB); usermerge = 2 (0006)
+MERGE_PAGES = 2000  # pages one merge step may write (8 MB); usermerge = 2 (0005)
 STRUCTURE_ROWID = 10  # FTS5's own record of its segments, in entries_fts_data
 _STRUCTURE_V2 = b"\xff\x00\x00\x01"
 
@@ -122,7 +122,7 @@ def segment_count(structure: bytes) -> int:
 
 async def keep_compact(conn: aiosqlite.Connection) -> None:
     """A merge step once the index has more than SEGMENT_MAX segments: search pays for each
-    one. With usermerge = 2 (0006) a step pairs up segments of the same level, so a few new
+    one. With usermerge = 2 (0005) a step pairs up segments of the same level, so a few new
     entries are merged with each other, not with the whole index (60 single adds at 100k:
     0.13 s with the steps, 9 s when each step was a full 'optimize')."""
     async with conn.execute(
