@@ -21,6 +21,7 @@ from knowledge.store import KnowledgeBase
 from knowledge.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
+DRAIN_S = 5.0  # at shutdown, background summaries get this long before they are dropped
 
 
 @dataclass(slots=True)
@@ -33,7 +34,7 @@ class Hearth:
 
     async def aclose(self) -> None:
         """Close the model clients, then the database."""
-        await self.services.answers.drain()
+        await self.services.answers.drain(grace_s=DRAIN_S)
         llm: Any = self.services.llm
         if llm is not None:
             await llm.aclose()

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 5
 FOLD_MAX_WAIT_S = 30.0  # a background summary waits at most this long for a pause
+FOLD_CONCURRENCY = 16  # summaries made at once (each reads a window of history, asks the model)
 PREVIEW_MIN_CHARS = 24
 GREETINGS = frozenset(
     {
@@ -79,13 +80,22 @@ class Answerer:
         self._background: set[asyncio.Task[None]] = set()
         self._folding: set[int] = set()
         self._answering = 0
+        self._fold_slots = asyncio.Semaphore(FOLD_CONCURRENCY)
         self._idle = asyncio.Event()
         self._idle.set()
 
-    async def drain(self) -> None:
-        """Let background memory folding finish before the database closes."""
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+    async def drain(self, grace_s: float | None = None) -> None:
+        """Let background memory folding finish before the database closes; past `grace_s`
+        the rest is cancelled (a fold is idempotent: the next turn of that family asks again)."""
+        if not self._background:
+            return
+        pending = list(self._background)
+        _, late = await asyncio.wait(pending, timeout=grace_s)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.gather(*late, return_exceptions=True)
+            log.info("%d history summaries left for a later turn", len(late))
 
     def schedule_fold(self, ctx: Ctx) -> None:
         """Fold old turns into the summary off the reply path (one fold per family at once)."""
@@ -129,7 +139,8 @@ class Answerer:
 
         try:
             await self._quiet()
-            await services.memory.fold(family_id, services.settings.history_tokens, summarizer)
+            async with self._fold_slots:
+                await services.memory.fold(family_id, services.settings.history_tokens, summarizer)
         except Exception:
             log.exception("folding the history of family %s failed", family_id)
         finally:

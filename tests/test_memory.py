@@ -15,7 +15,7 @@ from handlers.chat import SUMMARY_PROMPT
 from knowledge.memory import extractive_summary
 from knowledge.types import Turn
 from tests.conftest import make_settings
-from tests.servers.openai_server import OpenAIServer, delay
+from tests.servers.openai_server import OpenAIServer, delay, reply
 from tests.support import RecordingOutbox, msg
 
 
@@ -118,5 +118,41 @@ async def test_summaries_wait_while_a_question_is_being_answered(
         await slow
         await app.services.answers.drain()
         assert summaries() > before, "the fold that fell due ran once the burst was over"
+    finally:
+        await app.aclose()
+
+
+async def test_shutdown_does_not_wait_for_a_slow_summary(
+    tmp_path: Path, openai_server: OpenAIServer
+) -> None:
+    """A summary stuck on a slow model is dropped after the drain timeout, not awaited:
+    nothing is written for it, and the next turn of the family asks for it again."""
+    settings = make_settings(
+        tmp_path,
+        LLM_BASE_URL=openai_server.base_url,
+        LLM_MODEL="m",
+        HEARTH_HISTORY_TOKENS="40",
+        HEARTH_MEMBER_RATE_PER_MIN="1000",
+    )
+    app = await build(settings)
+    try:
+        out = RecordingOutbox()
+        for i in range(6):
+            await app.pipeline.handle(msg(f"Câu hỏi số {i}: tối nay nấu món gì?"), out)
+        await app.services.answers.drain()
+        fam = await app.services.families.ensure("console", "fam1", "private")
+        before = await app.services.db.fetchone(
+            "SELECT text, upto_message_id FROM summaries WHERE family_id = ?", (fam.id,)
+        )
+        assert before is not None, "a 40-token history budget folds at once"
+        openai_server.script(reply("Nấu canh chua nhé."), delay(5.0))  # answer, then summary
+        await app.pipeline.handle(msg("Câu hỏi số 6: còn ngày mai?"), out)
+        began = asyncio.get_running_loop().time()
+        await app.services.answers.drain(grace_s=0.3)
+        assert asyncio.get_running_loop().time() - began < 2.0
+        after = await app.services.db.fetchone(
+            "SELECT text, upto_message_id FROM summaries WHERE family_id = ?", (fam.id,)
+        )
+        assert tuple(after) == tuple(before), "the dropped summary wrote nothing"
     finally:
         await app.aclose()
