@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -239,6 +240,12 @@ def dead_base_url() -> str:
 class _Server(ThreadingHTTPServer):
     request_queue_size = 2048
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a timeout, a cancelled summary at shutdown) is normal."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
