@@ -12,6 +12,15 @@ from bot.core.tables import render_table
 
 def render_text(report: dict[str, Any]) -> str:
     """The report as aligned terminal tables."""
+    from bot.core.report import (  # the database layer loads only when a report is made
+        ANSWER_COLUMNS,
+        CONTRIBUTOR_COLUMNS,
+        FAMILY_COLUMNS,
+        answer_rows,
+        contributor_rows,
+        family_rows,
+    )
+
     r = report
     out = [
         f"Hearth report since {r['since'] or 'the beginning'}",
@@ -22,20 +31,7 @@ def render_text(report: dict[str, Any]) -> str:
         render_table(["kind", "returns"], list(r["returns_by_kind"].items())),
         "",
         "Top returned answers",
-        render_table(
-            ["answer", "family", "question", "returns", "positive", "negative"],
-            [
-                [
-                    a["answer_id"],
-                    a["family"],
-                    a["question"],
-                    a["returns"],
-                    a["positive"],
-                    a["negative"],
-                ]
-                for a in r["top_answers"]
-            ],
-        ),
+        render_table(ANSWER_COLUMNS, answer_rows(r["top_answers"])),
         "",
         "Top entries (credited returns)",
         render_table(
@@ -44,19 +40,10 @@ def render_text(report: dict[str, Any]) -> str:
         ),
         "",
         "Contributors",
-        render_table(
-            ["contributor", "entries", "approved suggestions", "credited returns"],
-            [
-                [c["contributor"], c["entries"], c["approved_suggestions"], c["credited_returns"]]
-                for c in r["contributors"]
-            ],
-        ),
+        render_table(CONTRIBUTOR_COLUMNS, contributor_rows(r["contributors"])),
         "",
         "Families",
-        render_table(
-            ["family", "answers", "returns", "active days"],
-            [[f["family"], f["answers"], f["returns"], f["active_days"]] for f in r["families"]],
-        ),
+        render_table(FAMILY_COLUMNS, family_rows(r["families"])),
         "",
         "Families per week",
         render_table(

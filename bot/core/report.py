@@ -268,3 +268,30 @@ def _redact(report: dict[str, Any], redact: Redactor) -> None:
             item["key"] = redact(item["key"])
     for item in report["families"]:
         item["name"] = redact(item["name"])
+
+
+# Tables both renderers show (terminal and HTML): one column list and row projection each.
+ANSWER_COLUMNS = ("answer", "family", "question", "returns", "positive", "negative")
+CONTRIBUTOR_COLUMNS = ("contributor", "entries", "approved suggestions", "credited returns")
+FAMILY_COLUMNS = ("family", "answers", "returns", "active days")
+
+
+def answer_rows(answers: list[dict[str, Any]]) -> list[list[Any]]:
+    """Top answers as table rows, in ANSWER_COLUMNS order."""
+    return [
+        [a["answer_id"], a["family"], a["question"], a["returns"], a["positive"], a["negative"]]
+        for a in answers
+    ]
+
+
+def contributor_rows(contributors: list[dict[str, Any]]) -> list[list[Any]]:
+    """Contributors as table rows, in CONTRIBUTOR_COLUMNS order."""
+    return [
+        [c["contributor"], c["entries"], c["approved_suggestions"], c["credited_returns"]]
+        for c in contributors
+    ]
+
+
+def family_rows(families: list[dict[str, Any]]) -> list[list[Any]]:
+    """Families as table rows, in FAMILY_COLUMNS order."""
+    return [[f["family"], f["answers"], f["returns"], f["active_days"]] for f in families]

@@ -7,6 +7,14 @@ from html import escape
 from typing import Any
 
 from bot.core import svg
+from bot.core.report import (
+    ANSWER_COLUMNS,
+    CONTRIBUTOR_COLUMNS,
+    FAMILY_COLUMNS,
+    answer_rows,
+    contributor_rows,
+    family_rows,
+)
 
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; max-width: 1100px; }
@@ -89,20 +97,7 @@ def render_html(report: dict[str, Any]) -> str:
             [(f"#{a['answer_id']} {a['question']}", a["returns"]) for a in top_answers],
             title="Top returned answers",
         ),
-        _table(
-            ["answer", "family", "question", "returns", "positive", "negative"],
-            [
-                [
-                    a["answer_id"],
-                    a["family"],
-                    a["question"],
-                    a["returns"],
-                    a["positive"],
-                    a["negative"],
-                ]
-                for a in top_answers
-            ],
-        ),
+        _table(ANSWER_COLUMNS, answer_rows(top_answers)),
         "</div><div><h2>Top knowledge entries (credited returns)</h2>",
         svg.hbars(
             [(f"#{e['entry_id']} {e['title'] or '?'}", e["returns"]) for e in top_entries],
@@ -116,13 +111,7 @@ def render_html(report: dict[str, Any]) -> str:
             title="Credited returns per contributor",
             color=svg.PALETTE[4],
         ),
-        _table(
-            ["contributor", "entries", "approved suggestions", "credited returns"],
-            [
-                [c["contributor"], c["entries"], c["approved_suggestions"], c["credited_returns"]]
-                for c in contributors
-            ],
-        ),
+        _table(CONTRIBUTOR_COLUMNS, contributor_rows(contributors)),
         "<h2>Families</h2><div class='row'><div>",
         svg.hbars(
             [(f["family"], f["active_days"]) for f in families[:20]],
@@ -131,10 +120,7 @@ def render_html(report: dict[str, Any]) -> str:
             unit=" d",
         ),
         "</div><div>",
-        _table(
-            ["family", "answers", "returns", "active days"],
-            [[f["family"], f["answers"], f["returns"], f["active_days"]] for f in families],
-        ),
+        _table(FAMILY_COLUMNS, family_rows(families)),
         "</div></div>",
         "<h2>Retention: families per week</h2>",
         svg.grouped_bars(
