@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.core.answers import AnswerLog, AnswerRecord, record_in
 from bot.core.errors import ContextTooLong, LLMUnavailable, UsageError
+from bot.core.tasks import finish_or_cancel
 from bot.core.types import Reply
 from bot.core.usage import find_repeat_in, normalize_question, return_in
 from handlers.base import Ctx
@@ -87,15 +88,9 @@ class Answerer:
     async def drain(self, grace_s: float | None = None) -> None:
         """Let background memory folding finish before the database closes; past `grace_s`
         the rest is cancelled (a fold is idempotent: the next turn of that family asks again)."""
-        if not self._background:
-            return
-        pending = list(self._background)
-        _, late = await asyncio.wait(pending, timeout=grace_s)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.gather(*late, return_exceptions=True)
-            log.info("%d history summaries left for a later turn", len(late))
+        cancelled = await finish_or_cancel(self._background, grace_s)
+        if cancelled:
+            log.info("%d history summaries left for a later turn", cancelled)
 
     def schedule_fold(self, ctx: Ctx) -> None:
         """Fold old turns into the summary off the reply path (one fold per family at once)."""

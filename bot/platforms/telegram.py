@@ -39,6 +39,7 @@ from telegram.request import HTTPXRequest
 
 from bot.core.config import Settings
 from bot.core.errors import HearthError
+from bot.core.tasks import finish_or_cancel
 from bot.core.types import CallbackEvent
 from bot.platforms.telegram_http import GatedHTTPXRequest
 from bot.platforms.telegram_outbox import ChatClocks, Pacing, TelegramOutbox
@@ -243,14 +244,9 @@ class TelegramAdapter:
 
     async def drain(self, grace_s: float) -> None:
         """Let answers in flight finish for a while, then cancel them (left unanswered)."""
-        if not self._inflight:
-            return
-        _, pending = await asyncio.wait(set(self._inflight), timeout=grace_s)
-        for task in pending:
-            task.cancel()
-        if pending:
-            log.warning("%d answers left unanswered for the next start", len(pending))
-            await asyncio.wait(pending, timeout=5)
+        cancelled = await finish_or_cancel(self._inflight, grace_s)
+        if cancelled:
+            log.warning("%d answers left unanswered for the next start", cancelled)
 
 
 def build_application(settings: Settings) -> Application:

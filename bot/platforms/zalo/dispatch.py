@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from bot.core.tasks import finish_or_cancel
 from bot.core.types import Incoming, Outbox
 from bot.platforms.zalo.client import ZaloApiError, ZaloClient
 from bot.platforms.zalo.outbox import ZaloOutbox
@@ -121,11 +122,6 @@ class Dispatcher:
 
     async def drain(self, timeout_s: float = 30.0) -> None:
         """Let running turns finish (up to a limit), then cancel what is left."""
-        if not self._tasks:
-            return
-        _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout_s)
-        for task in pending:
-            task.cancel()
-        if pending:
-            log.warning("Zalo: %d turns cancelled at shutdown", len(pending))
-            await asyncio.gather(*pending, return_exceptions=True)
+        cancelled = await finish_or_cancel(self._tasks, timeout_s)
+        if cancelled:
+            log.warning("Zalo: %d turns cancelled at shutdown", cancelled)
