@@ -49,9 +49,8 @@ class AnswerLog:
 
     async def by_platform_message(self, family_id: int, platform_message_id: str) -> int | None:
         """The answer a platform message belongs to, within this family only."""
-        return await self.db.scalar(
-            "SELECT answer_id FROM answer_messages WHERE family_id = ? AND platform_message_id = ?",
-            (family_id, platform_message_id),
+        return await self.db.read(
+            lambda conn: answer_for_message_in(conn, family_id, platform_message_id)
         )
 
     async def get(self, family_id: int, answer_id: int) -> dict[str, Any] | None:
