@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 SEARCH_LIMIT = 5
 FOLD_MAX_WAIT_S = 30.0  # a background summary waits at most this long for a pause
 FOLD_CONCURRENCY = 16  # summaries made at once (each reads a window of history, asks the model)
+# Questions whose context is being read and written into a prompt at once. A burst of
+# 1,000 questions otherwise advances breadth-first: every one holds its history, hits and
+# prompt in memory until the last is ready, and the first answer waits for the last prompt.
+# Gated, the burst is served in arrival order and only the prompts wait for the model.
+PREPARE_CONCURRENCY = 16
 PREVIEW_MIN_CHARS = 24
 GREETINGS = frozenset(
     {
@@ -82,6 +87,7 @@ class Answerer:
         self._folding: set[int] = set()
         self._answering = 0
         self._fold_slots = asyncio.Semaphore(FOLD_CONCURRENCY)
+        self._preparing = asyncio.Semaphore(PREPARE_CONCURRENCY)
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -200,8 +206,9 @@ class Answerer:
                     name=ctx.member.display_name or ctx.t("bạn", "there"),
                 )
             )
-        inp, memory = await self.gather_context(ctx, question, settings.context_tokens)
-        result = rewriter.rewrite(inp)
+        async with self._preparing:
+            inp, memory = await self.gather_context(ctx, question, settings.context_tokens)
+            result = rewriter.rewrite(inp)
         top = result.entry_ids[0] if result.entry_ids else None
         qnorm = normalize_question(question)
 

@@ -19,6 +19,19 @@ def make_settings(tmp_path: Path, **env: str) -> Settings:
     return load_settings(base, dotenv=None)
 
 
+def model_settings(tmp_path: Path, server: OpenAIServer, **env: str) -> Settings:
+    """Settings with the loopback model as the endpoint; one member may ask quickly."""
+    return make_settings(
+        tmp_path,
+        **{
+            "LLM_BASE_URL": server.base_url,
+            "LLM_MODEL": "m",
+            "HEARTH_MEMBER_RATE_PER_MIN": "100000",
+            **env,
+        },
+    )
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)

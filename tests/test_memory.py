@@ -14,7 +14,7 @@ from bot.core.errors import UsageError
 from handlers.chat import SUMMARY_PROMPT
 from knowledge.memory import extractive_summary
 from knowledge.types import Turn
-from tests.conftest import make_settings
+from tests.conftest import model_settings
 from tests.servers.openai_server import OpenAIServer, delay, reply
 from tests.support import RecordingOutbox, msg
 
@@ -78,12 +78,7 @@ async def test_summaries_wait_while_a_question_is_being_answered(
 ) -> None:
     """A fold that falls due during a burst runs after it: answers never share the model
     and the event loop with background summaries while someone is waiting."""
-    settings = make_settings(
-        tmp_path,
-        LLM_BASE_URL=openai_server.base_url,
-        LLM_MODEL="m",
-        HEARTH_MEMBER_RATE_PER_MIN="1000",
-    )
+    settings = model_settings(tmp_path, openai_server)
     app = await build(settings)
 
     def summaries() -> int:
@@ -127,13 +122,7 @@ async def test_shutdown_does_not_wait_for_a_slow_summary(
 ) -> None:
     """A summary stuck on a slow model is dropped after the drain timeout, not awaited:
     nothing is written for it, and the next turn of the family asks for it again."""
-    settings = make_settings(
-        tmp_path,
-        LLM_BASE_URL=openai_server.base_url,
-        LLM_MODEL="m",
-        HEARTH_HISTORY_TOKENS="40",
-        HEARTH_MEMBER_RATE_PER_MIN="1000",
-    )
+    settings = model_settings(tmp_path, openai_server, HEARTH_HISTORY_TOKENS="40")
     app = await build(settings)
     try:
         out = RecordingOutbox()
