@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.answers import AnswerLog
+from bot.core.call_log import CallLog
 from bot.core.config import Settings
 from bot.core.db import Database
 from bot.core.families import FamilyStore
@@ -38,34 +39,18 @@ class Hearth:
         llm: Any = self.services.llm
         if llm is not None:
             await llm.aclose()
+        await self.services.answers.calls.aclose()
         await self.services.db.close()
 
 
-def build_llm(settings: Settings, db: Database) -> Any:
+def build_llm(settings: Settings, calls: CallLog) -> Any:
     """One client over all configured endpoints, or None for knowledge-base-only answers."""
     if not settings.endpoints:
         return None
     from bot.core.llm import LLMClient
 
-    async def record_call(call: Any) -> None:
-        await db.execute(
-            "INSERT INTO llm_calls (family_id, endpoint, model, purpose, ok, error, latency_ms,"
-            " prompt_tokens, completion_tokens) VALUES (?,?,?,?,?,?,?,?,?)",
-            (
-                call.family_id,
-                call.endpoint,
-                call.model,
-                call.purpose,
-                int(call.ok),
-                call.error,
-                call.latency_ms,
-                call.prompt_tokens,
-                call.completion_tokens,
-            ),
-        )
-
     return LLMClient(
-        settings.endpoints, settings.llm_timeout_s, settings.llm_max_total_s, on_call=record_call
+        settings.endpoints, settings.llm_timeout_s, settings.llm_max_total_s, on_call=calls.note
     )
 
 
@@ -81,9 +66,12 @@ async def build(settings: Settings, *, load_pack: bool = False) -> Hearth:
     """Open the database (migrating it), create the clients and the pipeline."""
     db = await Database.open(settings.db_path)
     try:
-        llm = build_llm(settings, db)
+        calls = CallLog(db)
+        llm = build_llm(settings, calls)
         registry = build_registry()
-        answers = Answerer(AnswerLog(db), settings.member_rate_per_min, settings.family_concurrency)
+        answers = Answerer(
+            AnswerLog(db), settings.member_rate_per_min, settings.family_concurrency, calls
+        )
         services = Services(
             settings=settings,
             db=db,

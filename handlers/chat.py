@@ -10,6 +10,7 @@ from collections import defaultdict, deque
 from typing import Any
 
 from bot.core.answers import AnswerLog, AnswerRecord, record_in
+from bot.core.call_log import CallLog
 from bot.core.errors import ContextTooLong, LLMUnavailable, UsageError
 from bot.core.tasks import finish_or_cancel
 from bot.core.types import Reply
@@ -78,8 +79,15 @@ class RateLimiter:
 class Answerer:
     """The chat flow; one instance shared by all families (state is keyed by family)."""
 
-    def __init__(self, log_: AnswerLog, per_minute: int, family_concurrency: int) -> None:
+    def __init__(
+        self,
+        log_: AnswerLog,
+        per_minute: int,
+        family_concurrency: int,
+        calls: CallLog | None = None,
+    ) -> None:
         self.log = log_
+        self.calls = calls or CallLog(log_.db)
         self.rate = RateLimiter(per_minute)
         self._family_slots: dict[int, asyncio.Semaphore] = {}
         self.family_concurrency = family_concurrency
@@ -241,7 +249,8 @@ class Answerer:
                 "🔒 Strict privacy: this answer used shared knowledge only; nothing private to "
                 "your family was sent out.",
             )
-        answer_id = await services.db.write(lambda conn: _record_in(conn, rec, top))
+        # the model calls behind this answer are logged in the same transaction
+        answer_id = await self.calls.write_with(lambda conn: _record_in(conn, rec, top))
         if services.memory.may_overflow(memory, [rec.answer, question], settings.history_tokens):
             self.schedule_fold(ctx)
         return Reply(rec.answer, feedback_buttons(answer_id), answer_id=answer_id)

@@ -26,6 +26,10 @@ Embedder = Callable[[list[str]], Awaitable[list[list[float]] | None]]
 GEN_KEY = "kb_vectors_gen"
 RETRY_AFTER_S = 300.0
 BATCH = 64
+# How stale the cached index may be for another process's writes (`hearth kb` while the
+# bot runs); this process's own writes are seen at once. Checked per search, the version
+# cost a database round trip on every question.
+GEN_CHECK_S = 1.0
 QUERY_CACHE = 256  # recent query embeddings kept: a repeated question costs no endpoint call
 
 
@@ -44,6 +48,8 @@ class VectorIndex:
         self.embedder = embedder
         self._off_until = 0.0
         self._gen: str | None = None
+        self._checked = -GEN_CHECK_S
+        self._stale = True
         self._ids = np.zeros(0, dtype=np.int64)
         self._fams = np.zeros(0, dtype=np.int64)
         self._mat = np.zeros((0, 0), dtype=np.float32)
@@ -127,8 +133,8 @@ class VectorIndex:
         if cur.rowcount:
             await self._bump(conn)
 
-    @staticmethod
-    async def _bump(conn: aiosqlite.Connection) -> None:
+    async def _bump(self, conn: aiosqlite.Connection) -> None:
+        self._stale = True  # (a search racing this commit may see it up to GEN_CHECK_S late)
         await conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET"
             " value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
@@ -136,6 +142,10 @@ class VectorIndex:
         )
 
     async def _load(self) -> None:
+        now = time.monotonic()
+        if not self._stale and now - self._checked < GEN_CHECK_S:
+            return
+        self._stale, self._checked = False, now
         gen = await self.db.scalar("SELECT value FROM meta WHERE key = ?", (GEN_KEY,))
         if gen == self._gen:
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bot.core.families import FamilyStore
 from knowledge.normalize import syllables
@@ -133,3 +134,25 @@ async def test_a_repeated_question_is_embedded_once_and_stays_family_scoped(
         assert len(emb.calls) == before + 2
     finally:
         await db.close()
+
+
+async def test_another_process_vectors_are_seen_within_the_check_interval(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The bot caches the vector index; `hearth kb add` in another process writes beside it."""
+    import knowledge.vectors as vectors
+
+    emb = ScriptedEmbedder()
+    bot_db, bot_kb = await open_kb(tmp_path / "kb.db", emb)
+    cli_db, cli_kb = await open_kb(tmp_path / "kb.db", emb)
+    try:
+        await bot_kb.add("Canh chua", "me, cà chua, dứa", family_id=None)
+        assert await bot_kb.vectors.nearest("dessert", None) == []  # only a soup so far
+        che = await cli_kb.add("Chè bưởi", "Cùi bưởi, đậu xanh", family_id=None)
+        # this process's own writes are seen at once; the other's after GEN_CHECK_S
+        monkeypatch.setattr(vectors, "GEN_CHECK_S", 0.0)
+        found = await bot_kb.vectors.nearest("dessert", None)
+        assert found is not None and [eid for eid, _ in found][:1] == [che.id]
+    finally:
+        await cli_db.close()
+        await bot_db.close()
