@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
 
 from bot.app import Hearth
+from bot.core import db as db_module
+from bot.core.db import Database
 from tests.support import RecordingOutbox, msg
 
 
@@ -36,3 +43,27 @@ async def test_reader_sees_each_commit_while_others_read(hearth: Hearth) -> None
             await db.fetchall("SELECT * FROM meta")
 
     await asyncio.gather(writer(100), reader(), reader())
+
+
+async def test_with_two_readers_a_quick_read_does_not_wait_for_a_slow_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "READERS", 2)
+    db = await Database.open(tmp_path / "two.db")
+    finished: list[str] = []
+
+    def slow(conn: sqlite3.Connection) -> None:
+        time.sleep(0.5)  # a long read holding its reader's thread
+        conn.execute("SELECT 1").fetchone()
+        finished.append("slow")
+
+    async def quick() -> None:
+        await db.scalar("SELECT count(*) FROM families")
+        finished.append("quick")
+
+    try:
+        assert len(db.connections) == 3
+        await asyncio.gather(db.read(slow), quick())
+    finally:
+        await db.close()
+    assert finished == ["quick", "slow"]

@@ -69,7 +69,7 @@ async def test_database_busy_beyond_the_timeout_says_so_in_the_users_language(
     out = RecordingOutbox()
     await hearth.pipeline.handle(msg("/start", chat="busy", user_name="Ann"), out)
     db = hearth.services.db
-    for conn in (db._writer, db._reader):
+    for conn in db.connections:
         await conn.execute("PRAGMA busy_timeout=200")
     with write_lock(hearth.settings.db_path, 1.0):
         await hearth.pipeline.handle(
@@ -262,7 +262,7 @@ async def test_database_locked_while_the_answer_is_written(
             out = RecordingOutbox()
             await hearth.pipeline.handle(msg("/start", chat="lk"), out)
             db = hearth.services.db
-            for conn in (db._writer, db._reader):
+            for conn in db.connections:
                 await conn.execute("PRAGMA busy_timeout=200")
             task = asyncio.create_task(
                 hearth.pipeline.handle(

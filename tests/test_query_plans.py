@@ -68,7 +68,7 @@ async def traced(tmp_path: Path) -> AsyncIterator[tuple[Hearth, list[str], Path]
     app = await build(make_settings(tmp_path, HEARTH_MEMBER_RATE_PER_MIN="1000"))
     statements: list[str] = []
     db = app.services.db
-    for conn in (db._writer, db._reader):
+    for conn in db.connections:
         await conn.set_trace_callback(statements.append)
     try:
         yield app, statements, db_path

@@ -117,10 +117,8 @@ class StatementCounter:
 
     async def attach(self, db: Any) -> StatementCounter:
         """Trace the database's connections (only a count is kept: no memory grows)."""
-        for name in ("_writer", "_reader"):
-            conn = getattr(db, name, None)
-            if conn is not None:
-                await conn.set_trace_callback(self)
+        for conn in db.connections:
+            await conn.set_trace_callback(self)
         return self
 
 

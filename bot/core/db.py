@@ -1,7 +1,8 @@
-"""The one async database layer: a writer connection behind a lock, a reader beside it.
+"""The one async database layer: a writer connection behind a lock, readers beside it.
 
-WAL lets the reader see committed data while a write is in progress; every write runs
-inside `transaction()` or `write()` so it either lands whole or not at all. The WAL is
+WAL lets the readers (see READERS for how many) see committed data while a write is in
+progress; every write runs inside `transaction()` or `write()` so it either lands whole
+or not at all. The WAL is
 copied back into the database file by a background checkpoint, not by whichever commit
 happens to cross SQLite's auto-checkpoint threshold (that stalled one reply in ~25 by
 ~12 ms on the benchmark database).
@@ -21,6 +22,11 @@ import aiosqlite
 
 from bot.core import migrate
 
+# Reader connections, each on its own thread. Measured on the benchmark database: two cut
+# a lone question's overhead by ~10% (its history read and knowledge search overlap), but
+# under a 1,000-chat burst the median answer came ~1.5 s later and peak memory rose ~15 MB
+# (more threads contending for the GIL, another page cache). One, until that changes.
+READERS = 1
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
@@ -72,23 +78,31 @@ def _run_many(conn: sqlite3.Connection, sql: str, rows: list[Params]) -> None:
 class Database:
     """Open with `await Database.open(path)`; share one instance through the app."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection, *readers: aiosqlite.Connection
+    ) -> None:
         self.path = path
         self._writer = writer
-        self._reader = reader
+        self._readers = readers
+        self._reading = [0] * len(readers)
         self._lock = asyncio.Lock()
         self._writes = 0
         self._checkpointing: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path, *, run_migrations: bool = True) -> Database:
-        """Apply pending migrations, then open the two connections."""
+        """Apply pending migrations, then open the writer and the readers."""
         path = Path(path)
         if run_migrations:
             await asyncio.to_thread(migrate.upgrade, path)
         writer = await cls._connect(path)
-        reader = await cls._connect(path)
-        return cls(path, writer, reader)
+        readers = [await cls._connect(path) for _ in range(READERS)]
+        return cls(path, writer, *readers)
+
+    @property
+    def connections(self) -> tuple[aiosqlite.Connection, ...]:
+        """The writer, then the readers (for tracing and per-connection pragmas in tests)."""
+        return (self._writer, *self._readers)
 
     @staticmethod
     async def _connect(path: Path) -> aiosqlite.Connection:
@@ -118,7 +132,7 @@ class Database:
         """Close both connections (idempotent); the last close checkpoints the WAL."""
         if self._checkpointing is not None:
             await self._checkpointing
-        for conn in (self._reader, self._writer):
+        for conn in (*self._readers, self._writer):
             with suppress(ValueError):
                 await conn.close()
 
@@ -149,8 +163,15 @@ class Database:
         return result
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run several reads as ONE job on the reader's thread (no statement left open)."""
-        return await self._reader._execute(work, self._reader._conn)
+        """Run several reads as ONE job on the least busy reader (no statement left open)."""
+        busy = self._reading
+        i = busy.index(min(busy))
+        reader = self._readers[i]
+        busy[i] += 1
+        try:
+            return await reader._execute(work, reader._conn)
+        finally:
+            busy[i] -= 1
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """One write in its own transaction; returns lastrowid (or rowcount for updates)."""
@@ -165,12 +186,11 @@ class Database:
         """Read committed rows."""
         # execute and fetch in one job on the connection's thread: no statement stays open
         # between awaits, so another coroutine's read never inherits a stale WAL snapshot
-        return list(await self._reader.execute_fetchall(sql, params))
+        return await self.read(lambda conn: conn.execute(sql, params).fetchall())
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Read one committed row."""
-        rows = await self._reader.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+        return await self.read(lambda conn: conn.execute(sql, params).fetchone())
 
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         """First column of the first row, or None."""
