@@ -7,6 +7,7 @@ for the user, one DEBUG line in the log.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -18,6 +19,7 @@ import aiosqlite
 import numpy as np
 
 from bot.core.db import Database
+from knowledge.embed_batch import EmbedBatcher
 from knowledge.indexing import json_list
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,8 @@ class VectorIndex:
         self._mat = np.zeros((0, 0), dtype=np.float32)
         # query text -> its unit vector; only the question's own text, never family data
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._batcher = EmbedBatcher(self._embed)
+        self._loading = asyncio.Lock()
 
     @property
     def enabled(self) -> bool:
@@ -141,11 +145,20 @@ class VectorIndex:
             (GEN_KEY,),
         )
 
+    def _fresh(self) -> bool:
+        return not self._stale and time.monotonic() - self._checked < GEN_CHECK_S
+
     async def _load(self) -> None:
-        now = time.monotonic()
-        if not self._stale and now - self._checked < GEN_CHECK_S:
+        if self._fresh():
             return
-        self._stale, self._checked = False, now
+        async with self._loading:  # questions asked meanwhile wait for this one load
+            if self._fresh():
+                return
+            self._stale = False  # a write landing during the load sets it again
+            await self._reload()
+            self._checked = time.monotonic()
+
+    async def _reload(self) -> None:
         gen = await self.db.scalar("SELECT value FROM meta WHERE key = ?", (GEN_KEY,))
         if gen == self._gen:
             return
@@ -174,7 +187,7 @@ class VectorIndex:
         if hit is not None:
             self._queries.move_to_end(key)
             return hit
-        qmat = await self._embed([query])
+        qmat = await self._batcher.one(query)  # shares a request with concurrent questions
         if qmat is not None:
             self._queries[key] = qmat
             if len(self._queries) > QUERY_CACHE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,32 @@ async def test_another_process_vectors_are_seen_within_the_check_interval(
     finally:
         await cli_db.close()
         await bot_db.close()
+
+
+class EndpointLikeEmbedder(ScriptedEmbedder):
+    """Takes a moment per request, as an HTTP endpoint does."""
+
+    async def __call__(self, texts: list[str]) -> list[list[float]] | None:
+        await asyncio.sleep(0.01)
+        return await super().__call__(texts)
+
+
+async def test_questions_asked_together_share_embedding_requests(tmp_path: Path) -> None:
+    emb = EndpointLikeEmbedder()
+    db, kb = await open_kb(tmp_path / "kb.db", emb)
+    try:
+        che = await kb.add("Chè bưởi", "Cùi bưởi, đậu xanh, nước cốt dừa", family_id=None)
+        canh = await kb.add("Canh chua", "me, cà chua, dứa", family_id=None)
+        emb.calls.clear()
+        questions = [f"món {'ngọt' if i % 2 else 'canh'} số {i}" for i in range(40)]
+        together = await asyncio.gather(*(kb.vectors.nearest(q, None) for q in questions))
+        shared = len(emb.calls)
+        emb.calls.clear()
+        kb.vectors._queries.clear()  # the same questions again, one at a time
+        alone = [await kb.vectors.nearest(q, None) for q in questions]
+    finally:
+        await db.close()
+    assert shared < len(questions) / 4  # one request while the first is in flight, …
+    assert len(emb.calls) == len(questions)  # … and no waiting when a question is alone
+    assert together == alone  # each question still gets its own vector back
+    assert [r[0][0] for r in together[:2]] == [canh.id, che.id]
