@@ -109,10 +109,15 @@ class CallLog:
 
     async def aclose(self) -> None:
         """Stop the timer and write the rest (before the database closes)."""
-        task = self._flush
-        if task is not None:
+        while (task := self._flush) is not None:  # a flush that fails schedules the next
             if self._sleeping:  # never cut a write short: it may commit after all
                 task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            self._flush = None
-        await self.flush()
+            if self._flush is task:
+                self._flush = None
+        try:
+            await self.flush()
+        except Exception:  # the database still has to close: say what is lost, go on
+            log.warning(
+                "%d model-call rows could not be written", len(self._pending), exc_info=True
+            )
