@@ -84,10 +84,10 @@ class Answerer:
         log_: AnswerLog,
         per_minute: int,
         family_concurrency: int,
-        calls: CallLog | None = None,
+        calls: CallLog,
     ) -> None:
         self.log = log_
-        self.calls = calls or CallLog(log_.db)
+        self.calls = calls
         self.rate = RateLimiter(per_minute)
         self._family_slots: dict[int, asyncio.Semaphore] = {}
         self.family_concurrency = family_concurrency

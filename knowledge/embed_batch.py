@@ -9,12 +9,9 @@ question waits for nothing extra, and a burst of 1,000 costs tens of requests, n
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 
 import numpy as np
-
-log = logging.getLogger(__name__)
 
 MAX_BATCH = 64  # texts per request (endpoints accept far more; this bounds one body)
 

@@ -2,10 +2,9 @@
 
 WAL lets the readers (see READERS for how many) see committed data while a write is in
 progress; every write runs inside `transaction()` or `write()` so it either lands whole
-or not at all. The WAL is
-copied back into the database file by a background checkpoint, not by whichever commit
-happens to cross SQLite's auto-checkpoint threshold (that stalled one reply in ~25 by
-~12 ms on the benchmark database).
+or not at all. The WAL is copied back into the database file by a background checkpoint,
+not by whichever commit happens to cross SQLite's auto-checkpoint threshold (that stalled
+one reply in ~25 by ~12 ms on the benchmark database).
 """
 
 from __future__ import annotations
@@ -129,7 +128,7 @@ class Database:
             self._checkpointing = None
 
     async def close(self) -> None:
-        """Close both connections (idempotent); the last close checkpoints the WAL."""
+        """Close every connection (idempotent); the last close checkpoints the WAL."""
         if self._checkpointing is not None:
             await self._checkpointing
         for conn in (*self._readers, self._writer):
