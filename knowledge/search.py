@@ -37,7 +37,7 @@ from knowledge.normalize import (
 )
 from knowledge.rows import row_to_entry
 from knowledge.termstats import TermStats
-from knowledge.types import Entry, SearchHit
+from knowledge.types import SearchHit
 from knowledge.vectors import VectorIndex
 
 MAX_QUERY_CHARS = 1000
@@ -48,7 +48,6 @@ RANK_SINGLE_MAX = 1000  # … or for the one rarest term
 TITLE_SCAN_MAX = 300  # entries a title-only match may skip per term (holding it elsewhere)
 HEAD_FIELDS = ("head", "tags")
 GLOSSARY_RE = re.compile(r'"(term|glossary|thuật ngữ)"', re.IGNORECASE)
-GLOSSARY_TAGS = ('"term"', '"glossary"', '"thuat_ngu"')
 
 SEARCH_SQL = """
 SELECT e.*, entries_fts.rank AS rank FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid
@@ -383,7 +382,7 @@ async def search(
         for rank, (eid, _cos) in enumerate(semantic):
             fused[eid] = fused.get(eid, 0.0) + 1.0 / (RRF_K + rank + 1)
         missing = [eid for eid in fused if eid not in hits]
-        for r in await _visible_rows(db, missing, family_id):
+        for r in await visible_rows(db, missing, family_id):
             hits[r["id"]] = (r, 0.0)
         order = sorted((eid for eid in fused if eid in hits), key=lambda e: -fused[e])
         ranked = [(hits[e][0], fused[e] * 1000.0) for e in order]
@@ -426,7 +425,8 @@ def definitions_after_namesakes(ranked: list[tuple[Any, float]]) -> list[tuple[A
     return result
 
 
-async def _visible_rows(db: Database, ids: list[int], family_id: int | None) -> list[Any]:
+async def visible_rows(db: Database, ids: list[int], family_id: int | None) -> list[Any]:
+    """The rows of `ids` this family may see (approved; its own copy hides the shared one)."""
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
@@ -444,24 +444,3 @@ def verbatim_match(hits: list[SearchHit]) -> SearchHit | None:
     if hits and hits[0].strong and hits[0].entry.verbatim:
         return hits[0]
     return None
-
-
-async def glossary_for(
-    db: Database, text: str, family_id: int | None, limit: int = 5
-) -> list[Entry]:
-    """Glossary entries whose title or an alias occurs (as syllables) in the text."""
-    tokens = syllables((text or "")[: MAX_QUERY_CHARS * 4])
-    words = unique(tokens)[:64]
-    if not words:
-        return []
-    tag, head = " OR ".join(GLOSSARY_TAGS), _quoted(words)
-    expr = f"({in_scope(family_id, ('tags', 'head2'), tag)}) AND ({in_scope(family_id, ('head',), head)})"
-    rows = await db.fetchall(SEARCH_SQL, {"q": expr, "fam": family_id, "lim": 50})
-    found = []
-    for r in rows:
-        entry = row_to_entry(r)
-        if entry.is_term and any(
-            contains_phrase(tokens, syllables(p)) for p in (entry.title, *entry.aliases) if p
-        ):
-            found.append(entry)
-    return found[:limit]

@@ -20,6 +20,7 @@ from bot.core.db import Database
 from bot.core.errors import UsageError
 from knowledge import packs, transfer
 from knowledge import search as searching
+from knowledge.glossary import GlossaryIndex
 from knowledge.indexing import json_list
 from knowledge.rows import CONTENT, Author, EntryWriter, content, fields_of, row_to_entry
 from knowledge.termstats import TermStats
@@ -62,7 +63,13 @@ class KnowledgeBase:
         self.db = db
         self.vectors = VectorIndex(db, embedder)
         self.stats = TermStats(db)
-        self.writer = EntryWriter(self.vectors, self.stats.written)
+        self.glossary = GlossaryIndex(db)
+        self.writer = EntryWriter(self.vectors, self._indexed)
+
+    def _indexed(self) -> None:
+        """An entry's index rows changed here: the caches that read them must look again."""
+        self.stats.written()
+        self.glossary.written()
 
     # ---- reads -------------------------------------------------------------------------
     async def search(self, query: str, family_id: int | None, limit: int = 5) -> list[SearchHit]:
@@ -71,7 +78,7 @@ class KnowledgeBase:
 
     async def glossary_for(self, text: str, family_id: int | None, limit: int = 5) -> list[Entry]:
         """Glossary entries (tagged `term`) whose title or alias occurs in the text."""
-        return await searching.glossary_for(self.db, text, family_id, limit)
+        return await self.glossary.lookup(text, family_id, limit)
 
     async def get(self, entry_id: int, family_id: int | None) -> Entry | None:
         """The entry as this family sees it (its own copy of a global entry wins)."""

@@ -7,7 +7,6 @@ for the user, one DEBUG line in the log.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -21,6 +20,7 @@ import numpy as np
 from bot.core.db import Database
 from knowledge.embed_batch import EmbedBatcher
 from knowledge.indexing import json_list
+from knowledge.reload_gate import ReloadGate
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +50,13 @@ class VectorIndex:
         self.embedder = embedder
         self._off_until = 0.0
         self._gen: str | None = None
-        self._checked = -GEN_CHECK_S
-        self._stale = True
+        self._gate = ReloadGate(lambda: GEN_CHECK_S)
         self._ids = np.zeros(0, dtype=np.int64)
         self._fams = np.zeros(0, dtype=np.int64)
         self._mat = np.zeros((0, 0), dtype=np.float32)
         # query text -> its unit vector; only the question's own text, never family data
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._batcher = EmbedBatcher(self._embed)
-        self._loading = asyncio.Lock()
 
     @property
     def enabled(self) -> bool:
@@ -138,25 +136,15 @@ class VectorIndex:
             await self._bump(conn)
 
     async def _bump(self, conn: aiosqlite.Connection) -> None:
-        self._stale = True  # (a search racing this commit may see it up to GEN_CHECK_S late)
+        self._gate.stale()  # (a search racing this commit may see it up to GEN_CHECK_S late)
         await conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET"
             " value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
             (GEN_KEY,),
         )
 
-    def _fresh(self) -> bool:
-        return not self._stale and time.monotonic() - self._checked < GEN_CHECK_S
-
     async def _load(self) -> None:
-        if self._fresh():
-            return
-        async with self._loading:  # questions asked meanwhile wait for this one load
-            if self._fresh():
-                return
-            self._stale = False  # a write landing during the load sets it again
-            await self._reload()
-            self._checked = time.monotonic()
+        await self._gate.ensure(self._reload)
 
     async def _reload(self) -> None:
         gen = await self.db.scalar("SELECT value FROM meta WHERE key = ?", (GEN_KEY,))

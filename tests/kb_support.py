@@ -21,3 +21,14 @@ async def open_kb(path: Path, embedder=None) -> tuple[Database, KnowledgeBase]: 
     """A migrated database file and a KnowledgeBase on it."""
     db = await Database.open(path)
     return db, KnowledgeBase(db, embedder)
+
+
+async def kb_with_two_families(path: Path) -> tuple[Database, KnowledgeBase, int, int]:
+    """A knowledge base with two group-chat families (ids of -100 and -200), for scope tests."""
+    from bot.core.families import FamilyStore
+
+    db, kb = await open_kb(path)
+    fams = FamilyStore(db)
+    a = await fams.ensure("telegram", "-100", "group")
+    b = await fams.ensure("telegram", "-200", "group")
+    return db, kb, a.id, b.id

@@ -13,16 +13,13 @@ from bot.core.families import FamilyStore
 from knowledge.rows import Author
 from knowledge.search import verbatim_match
 from knowledge.store import KnowledgeBase
-from tests.kb_support import fixture_records, open_kb
+from tests.kb_support import fixture_records, kb_with_two_families, open_kb
 
 
 @pytest.fixture
 async def env(tmp_path: Path):  # type: ignore[no-untyped-def]
-    db, kb = await open_kb(tmp_path / "kb.db")
-    fams = FamilyStore(db)
-    a = await fams.ensure("telegram", "-100", "group")
-    b = await fams.ensure("telegram", "-200", "group")
-    yield db, kb, a.id, b.id
+    db, kb, a, b = await kb_with_two_families(tmp_path / "kb.db")
+    yield db, kb, a, b
     await db.close()
 
 

@@ -98,10 +98,10 @@ async def test_a_429_on_edit_is_waited_out_and_the_answer_arrives(
     box = outbox(bot)
     await box.preview("Đang trả lời")
     fake.fail_next("editMessageText", code=429, retry_after=1)
+    started = time.monotonic()  # before the 429 arrives, so a slow machine cannot shorten it
     await box.preview("Đang trả lời thêm")  # flood control: preview pauses, nothing raised
-    started = time.monotonic()
     await box.send(Reply("Câu trả lời đầy đủ.", BUTTONS))
-    assert time.monotonic() - started >= 0.9  # the retry_after was respected
+    assert time.monotonic() - started >= 0.95  # the retry_after was respected
     [message] = fake.bot_messages(CHAT)
     assert message.text == "Câu trả lời đầy đủ." and message.reply_markup
     assert len(fake.sent("editMessageText", CHAT)) == 2
