@@ -219,6 +219,29 @@ async def test_a_slow_answer_shows_typing_until_it_arrives(bot: Bot, fake: FakeT
     assert typing.params["action"] == "typing" and typing.at < message.at
 
 
+async def test_no_typing_indicators_while_too_many_answers_are_in_the_works(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    clocks = ChatClocks(Pacing(0.0, 0.0, 0.0, typing_after_s=0.1, typing_busy=2))
+    chats = [CHAT + n for n in range(3)]
+    boxes = [TelegramOutbox(bot, str(c), clocks=clocks, is_group=False) for c in chats]
+    for box in boxes:
+        await box.typing()
+    await asyncio.sleep(0.4)  # three slow answers: more than typing_busy
+    assert [len(fake.sent("sendChatAction", c)) for c in chats] == [0, 0, 0]
+    await boxes[0].send(Reply("Xong một.", BUTTONS))
+    await boxes[0].close()
+    await boxes[1].close()  # a turn that ended without a reply counts down too
+    alone = TelegramOutbox(bot, str(CHAT + 9), clocks=clocks, is_group=False)
+    await alone.typing()  # two in the works now: typing as usual
+    await asyncio.sleep(0.4)
+    assert len(fake.sent("sendChatAction", CHAT + 9)) == 1
+    for box in (boxes[2], alone):
+        await box.send(Reply("Xong.", BUTTONS))
+        await box.close()
+    assert clocks.answering == 0
+
+
 async def test_the_first_preview_waits_for_the_model_not_for_the_message(
     bot: Bot, fake: FakeTelegram
 ) -> None:

@@ -45,6 +45,11 @@ class Pacing:
     # when the message waited in a queue first.
     first_preview_s: float = 0.8
     typing_after_s: float = 0.5
+    # More answers than this being worked on at once: no typing indicators. Each is one
+    # more Bot API call from the budget the answers need (Telegram allows ~30 messages a
+    # second per bot) and costs as much CPU as the answer's own sendMessage; at that load
+    # nearly every answer takes longer than typing_after_s, so every one would get one.
+    typing_busy: int = 32
 
     @classmethod
     def off(cls) -> Pacing:
@@ -73,6 +78,12 @@ class ChatClocks:
     def __init__(self, pacing: Pacing) -> None:
         self.pacing = pacing
         self._clocks: dict[str, ChatClock] = {}
+        self.answering = 0  # outboxes whose model was asked and whose answer is not out yet
+
+    @property
+    def busy(self) -> bool:
+        """Too many answers in the works for cosmetic calls (see Pacing.typing_busy)."""
+        return self.answering > self.pacing.typing_busy
 
     def get(self, chat_id: str) -> ChatClock:
         clock = self._clocks.get(chat_id)
@@ -107,6 +118,7 @@ class TelegramOutbox:
         self.reply_to = reply_to
         self._typing: asyncio.Task[None] | None = None
         self._typing_call: asyncio.Future[None] | None = None  # a sendChatAction on its way
+        self._answering = False  # counted in clocks.answering
         self._preview_id: int | None = None
         self._preview_text = ""
         self._preview_stopped = False
@@ -117,11 +129,15 @@ class TelegramOutbox:
         ~4 s until the reply is sent (a quick answer needs none: it is one extra call)."""
         if self._asked_at is None:
             self._asked_at = time.monotonic()
+        if not self._answering:
+            self._answering = True
+            self.clocks.answering += 1
         if self._typing is not None and not self._typing.done():
             return
         wait = self.clocks.pacing.typing_after_s
         if wait <= 0:
-            await self._send_typing()
+            if not self.clocks.busy:
+                await self._send_typing()
             wait = TYPING_EVERY_S
         self._typing = asyncio.create_task(self._keep_typing(wait), name="telegram-typing")
 
@@ -137,14 +153,16 @@ class TelegramOutbox:
         started = time.monotonic()
         await asyncio.sleep(first_wait)
         while time.monotonic() - started < TYPING_MAX_S:
-            # Shielded: stopping the repeats must not cut a request already on its way.
-            self._typing_call = asyncio.ensure_future(self._send_typing())
-            await asyncio.shield(self._typing_call)
+            if not self.clocks.busy:
+                # Shielded: stopping the repeats must not cut a request already on its way.
+                self._typing_call = asyncio.ensure_future(self._send_typing())
+                await asyncio.shield(self._typing_call)
             await asyncio.sleep(TYPING_EVERY_S)
 
     async def _stop_typing(self) -> None:
         """Stop the indicator before a message goes out; one already on its way may land
         first (Telegram would otherwise show "typing…" under the answer for 5 s)."""
+        self._answered()
         task, self._typing = self._typing, None
         if task is not None and not task.done():
             task.cancel()
@@ -154,8 +172,15 @@ class TelegramOutbox:
         if call is not None and not call.done():
             await asyncio.wait({call}, timeout=TYPING_LAND_S)
 
+    def _answered(self) -> None:
+        """This answer no longer counts as being worked on (idempotent)."""
+        if self._answering:
+            self._answering = False
+            self.clocks.answering -= 1
+
     async def close(self) -> None:
         """Stop background work; called when the pipeline is done with this turn."""
+        self._answered()
         task, self._typing = self._typing, None
         if task is not None:
             task.cancel()
