@@ -7,6 +7,7 @@ itself so an entry cannot close its own fence and smuggle instructions out of it
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from knowledge.relevance import fold
 
@@ -50,8 +51,12 @@ _INJECTION_RE = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)
 def looks_like_injection(text: str) -> bool:
-    """Text that talks to the model ("ignore previous instructions"); flagged, never obeyed."""
+    """Text that talks to the model ("ignore previous instructions"); flagged, never obeyed.
+
+    Cached by text: every turn checks the same entries and history turns again (folding a
+    long body and scanning it was ~0.4 ms of a turn's event-loop time)."""
     return _INJECTION_RE.search(fold(text)) is not None
 
 
