@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,12 +55,22 @@ def build_llm(settings: Settings, calls: CallLog) -> Any:
     )
 
 
+# How long the event loop's thread may hold the GIL while a database thread waits for it
+# (CPython's default is 5 ms). The reader and writer threads run SQLite without the GIL but
+# take it back for every row; under a burst the loop is always busy, so each row waited.
+# 1,000 chats at once, four same-hour pairs: p99 11.4/10.3/10.5/9.4 s against
+# 13.8/11.5/11.6/9.8 s with the default.
+SWITCH_INTERVAL_S = 0.0005
+
+
 def settle() -> None:
     """Once a long-running process is built: move everything start-up made (modules, SDK
     types, the app) out of the garbage collector's sight, so a full collection in the middle
-    of an answer scans only what answers create (a gen-2 pass was the 50–70 ms tail)."""
+    of an answer scans only what answers create (a gen-2 pass was the 50–70 ms tail); and
+    let the database threads have the GIL sooner (SWITCH_INTERVAL_S)."""
     gc.collect()
     gc.freeze()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 async def build(settings: Settings, *, load_pack: bool = False) -> Hearth:
