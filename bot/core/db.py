@@ -10,6 +10,7 @@ one reply in ~25 by ~12 ms on the benchmark database).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -35,6 +36,10 @@ PRAGMAS = (
     "PRAGMA wal_autocheckpoint=0",  # see `_after_write`
 )
 CHECKPOINT_EVERY = 100  # write transactions between background checkpoints
+# Writes that queued while another was on the writer thread go together, in one
+# transaction (each in its own savepoint): under a burst every arrival, answer and delivery
+# otherwise paid its own thread hop, BEGIN and COMMIT. A lone write goes alone, at once.
+MAX_GROUP = 64
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,29 @@ def _in_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection
             conn.execute("ROLLBACK")
         raise
     return result
+
+
+Outcome = tuple[bool, Any]  # (True, result) or (False, the exception the work raised)
+
+
+def _each_in_savepoint(
+    conn: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], Any]]
+) -> list[Outcome]:
+    """Several writers' work in ONE transaction, each all-or-nothing on its own: a work that
+    raises is rolled back to its savepoint and its exception handed to its caller alone."""
+    out: list[Outcome] = []
+    for work in works:
+        conn.execute("SAVEPOINT w")
+        try:
+            result = work(conn)
+        except Exception as exc:  # this caller's failure; the others still commit
+            conn.execute("ROLLBACK TO w")
+            conn.execute("RELEASE w")
+            out.append((False, exc))
+        else:
+            conn.execute("RELEASE w")
+            out.append((True, result))
+    return out
 
 
 def _checkpoint(path: Path) -> None:
@@ -87,6 +115,8 @@ class Database:
         self._lock = asyncio.Lock()
         self._writes = 0
         self._checkpointing: asyncio.Task[None] | None = None
+        self._queued: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        self._writing: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path, *, run_migrations: bool = True) -> Database:
@@ -111,9 +141,9 @@ class Database:
             await conn.execute(pragma)
         return conn
 
-    def _after_write(self) -> None:
+    def _after_write(self, writes: int = 1) -> None:
         """Every CHECKPOINT_EVERY writes, start a PASSIVE checkpoint on another thread."""
-        self._writes += 1
+        self._writes += writes
         if self._writes < CHECKPOINT_EVERY or self._checkpointing is not None:
             return
         self._writes = 0
@@ -129,6 +159,8 @@ class Database:
 
     async def close(self) -> None:
         """Close every connection (idempotent); the last close checkpoints the WAL."""
+        if self._writing is not None:
+            await self._writing  # writes already queued still commit
         if self._checkpointing is not None:
             await self._checkpointing
         for conn in (*self._readers, self._writer):
@@ -150,16 +182,68 @@ class Database:
                 self._after_write()
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` inside BEGIN IMMEDIATE … COMMIT as ONE job on the writer's thread.
+        """Run `work` inside BEGIN IMMEDIATE … COMMIT on the writer's thread.
 
         Same lock and all-or-nothing semantics as `transaction()`, but one thread hop
         instead of one per statement; `work` gets the plain sqlite3 connection and must
-        not await (it runs on the database thread).
+        not await (it runs on the database thread). Writes that queue meanwhile share the
+        next transaction (MAX_GROUP), each in a savepoint: one's failure is its own, and
+        none returns before its transaction committed.
         """
-        async with self._lock:
-            result = await self._writer._execute(_in_transaction, self._writer._conn, work)
-        self._after_write()
-        return result
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queued.append((work, future))
+        if self._writing is None:
+            self._writing = loop.create_task(self._write_queued(), name="db-writes")
+        return await future
+
+    async def _write_queued(self) -> None:
+        """Run what queued, a group per transaction, until nothing is left."""
+        try:
+            async with self._lock:
+                while self._queued:
+                    group, self._queued = self._queued[:MAX_GROUP], self._queued[MAX_GROUP:]
+                    live = [(w, f) for w, f in group if not f.cancelled()]
+                    if live:
+                        await self._write_group(live)
+        finally:
+            self._writing = None
+            if self._queued:  # left by a cancelled drain: nobody may wait forever
+                for _, future in self._queued:
+                    future.cancel()
+                self._queued = []
+
+    async def _write_group(
+        self, live: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]]
+    ) -> None:
+        works = [work for work, _ in live]
+        try:
+            if len(works) == 1:
+                result = await self._writer._execute(_in_transaction, self._writer._conn, works[0])
+                outcomes: list[Outcome] = [(True, result)]
+            else:
+                outcomes = await self._writer._execute(
+                    _in_transaction,
+                    self._writer._conn,
+                    functools.partial(_each_in_savepoint, works=works),
+                )
+        except Exception as exc:  # BEGIN or COMMIT failed, or the lone work did
+            for _, future in live:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        except BaseException:
+            for _, future in live:
+                future.cancel()
+            raise
+        self._after_write(len(works))
+        for (_, future), (ok, value) in zip(live, outcomes, strict=True):
+            if future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run several reads as ONE job on the least busy reader (no statement left open)."""
