@@ -96,29 +96,10 @@ def is_unsupported(exc: BaseException) -> bool:
     return code in (400, 500) and "embedding" in error_text(exc).lower()
 
 
-def _causes(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    link: BaseException | None = exc
-    while link is not None and link not in chain and len(chain) < 8:
-        chain.append(link)
-        link = link.__cause__ or link.__context__
-    return chain
-
-
-def _refused_not_slow(exc: BaseException) -> bool:
-    """The SDK's aiohttp transport reports a refused or dropped connection as a connect
-    timeout; what it wraps says which it was (no timeout anywhere in the chain)."""
-    chain = _causes(exc)
-    return not any(isinstance(e, TimeoutError) for e in chain) and any(
-        isinstance(e, OSError | ConnectionError) or type(e).__module__.startswith("aiohttp")
-        for e in chain[1:]
-    )
-
-
 def short_error(exc: BaseException) -> str:
     """A log-safe summary: class and status only, never a body (bodies can echo keys)."""
     if isinstance(exc, openai.APITimeoutError):
-        return "connection" if _refused_not_slow(exc) else "timeout"
+        return "timeout"
     if isinstance(exc, openai.APIConnectionError):
         return "connection"
     if isinstance(exc, MalformedResponse):
