@@ -397,8 +397,14 @@ class Pipeline:
                 family, member = arrival.family, arrival.member
                 if not await self._still_pending(family.id, row["id"]):
                     continue  # a live delivery answered it first
-                await self._process(
-                    family, member, inc, row["id"], outbox_for(row["chat_id"]), arrival.profile
-                )
+                outbox = outbox_for(row["chat_id"])
+                try:
+                    await self._process(family, member, inc, row["id"], outbox, arrival.profile)
+                finally:
+                    # an adapter's outbox may hold background work (Telegram's typing
+                    # indicator) that its own turns stop in close(), as a live turn's does
+                    close = getattr(outbox, "close", None)
+                    if close is not None:
+                        await close()
             done += 1
         return done

@@ -18,9 +18,14 @@ class RecordingOutbox:
     sent: list[Reply] = field(default_factory=list)
     previews: list[str] = field(default_factory=list)
     typing_calls: int = 0
+    closed: int = 0
 
     async def typing(self) -> None:
         self.typing_calls += 1
+
+    async def close(self) -> None:
+        """What an adapter calls once the pipeline is done with the turn."""
+        self.closed += 1
 
     async def preview(self, text: str) -> None:
         self.previews.append(text)

@@ -95,6 +95,7 @@ async def test_failed_send_is_answered_exactly_once_after_restart(hearth: Hearth
 
     assert await hearth.pipeline.resume_pending("console", outbox_for) == 1
     assert any("Chưa có gì được ghi nhớ" in t for t in outs["r"].texts)
+    assert outs["r"].closed == 1  # as the adapter closes a live turn's outbox
     assert await hearth.pipeline.resume_pending("console", outbox_for) == 0
 
 
