@@ -43,9 +43,9 @@ def sdk_client(base_url: str, api_key: str, timeout_s: float) -> openai.AsyncOpe
     limits = http.Limits(max_connections=1000, max_keepalive_connections=KEEPALIVE)
     # The SDK's aiohttp transport (`openai[aiohttp]`) measured 1.17 ms of CPU per chat call
     # instead of 1.56 ms (1.28 instead of 2.64 ms with 500 in flight; 3-5 ms less per
-    # Telegram message under load), but with it ~1 full test run in 4 failed on an aiohttp
-    # connection nobody released, reported by the garbage collector during a later test
-    # (httpx says nothing about a response left open). Not used until that leak is found.
+    # Telegram message under load), but full test runs with it sometimes failed (1 in ~5;
+    # once on an unclosed loopback socket) and none with this pool has. Not used until the
+    # cause is found (README, Performance).
     pool: Any = openai.DefaultAsyncHttpxClient(
         timeout=timeout_s, verify=tls_context(), limits=limits
     )
