@@ -22,11 +22,10 @@ from knowledge.normalize import contains_phrase, syllables
 from knowledge.reload_gate import ReloadGate
 from knowledge.rows import row_to_entry
 from knowledge.search import visible_rows
-from knowledge.types import Entry
+from knowledge.types import Entry, has_term_tag
 
 RELOAD_S = 1.0
 MAX_TEXT_CHARS = 4000
-TERM_TAGS = frozenset({"term", "thuật ngữ", "glossary"})  # as `Entry.is_term` reads them
 # the index rows that can hold a glossary tag (tags are indexed as syllables, and
 # "thuật ngữ" also as its bigram); `Entry.is_term` then decides on the tags themselves
 LOAD_SQL = (
@@ -37,11 +36,6 @@ LOAD_SQL = (
 )
 
 Phrase = tuple[str, ...]
-
-
-def is_term_row(tags: str | None) -> bool:
-    """The tag test of `Entry.is_term`, on a row's JSON tags."""
-    return any(t.lower() in TERM_TAGS for t in json_list(tags))
 
 
 def term_phrases(title: str, aliases: str | None) -> list[Phrase]:
@@ -55,7 +49,6 @@ class GlossaryIndex:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._rows: list[tuple[Any, ...]] | None = None
         self._by_first: dict[str, list[tuple[Phrase, int, int | None]]] = {}
         self._gate = ReloadGate(lambda: RELOAD_S)
 
@@ -64,10 +57,8 @@ class GlossaryIndex:
         self._gate.stale()
 
     async def _reload(self) -> None:
-        rows = [tuple(r) for r in await self.db.fetchall(LOAD_SQL) if is_term_row(r["tags"])]
-        if rows != self._rows:
-            self._by_first = _index(rows)
-            self._rows = rows
+        rows = await self.db.fetchall(LOAD_SQL)
+        self._by_first = _index([r for r in rows if has_term_tag(json_list(r["tags"]))])
 
     def candidates(self, tokens: list[str], family_id: int | None) -> list[int]:
         """Ids of the terms whose title or an alias occurs in `tokens`, in order of first
@@ -105,7 +96,7 @@ class GlossaryIndex:
         return found[:limit]
 
 
-def _index(rows: list[tuple[Any, ...]]) -> dict[str, list[tuple[Phrase, int, int | None]]]:
+def _index(rows: list[Any]) -> dict[str, list[tuple[Phrase, int, int | None]]]:
     """First syllable → (phrase, entry id, owning family), longest phrases first."""
     by_first: dict[str, list[tuple[Phrase, int, int | None]]] = {}
     for entry_id, family_id, title, aliases, _tags in rows:

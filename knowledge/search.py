@@ -20,7 +20,6 @@ entry only when it is the top hit, strong, and marked verbatim.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -37,7 +36,7 @@ from knowledge.normalize import (
 )
 from knowledge.rows import row_to_entry
 from knowledge.termstats import TermStats
-from knowledge.types import SearchHit
+from knowledge.types import SearchHit, has_term_tag
 from knowledge.vectors import VectorIndex
 
 MAX_QUERY_CHARS = 1000
@@ -47,7 +46,6 @@ RANK_BUDGET = 600  # documents bm25 may read per query (summed document frequenc
 RANK_SINGLE_MAX = 1000  # … or for the one rarest term
 TITLE_SCAN_MAX = 300  # entries a title-only match may skip per term (holding it elsewhere)
 HEAD_FIELDS = ("head", "tags")
-GLOSSARY_RE = re.compile(r'"(term|glossary|thuật ngữ)"', re.IGNORECASE)
 
 SEARCH_SQL = """
 SELECT e.*, entries_fts.rank AS rank FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid
@@ -197,8 +195,9 @@ def entry_text(title: str, aliases: str | None, tags: str | None) -> EntryText:
     t = syllables(title)
     a = [syllables(x) for x in json_list(aliases)]
     head = frozenset(t).union(*a)
-    tag_set = frozenset(syllables(" ".join(json_list(tags))))
-    return EntryText(t, a, head, tag_set, bool(GLOSSARY_RE.search(tags or "")))
+    tag_list = json_list(tags)
+    tag_set = frozenset(syllables(" ".join(tag_list)))
+    return EntryText(t, a, head, tag_set, has_term_tag(tag_list))
 
 
 def row_text(row: Any) -> EntryText:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+TERM_TAGS = frozenset({"term", "thuật ngữ", "glossary"})  # any of these makes a glossary entry
+
+
+def has_term_tag(tags: Iterable[str]) -> bool:
+    """Whether tags mark a glossary entry (the one definition search, the glossary index
+    and the rewriter share)."""
+    return any(t.lower() in TERM_TAGS for t in tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +36,7 @@ class Entry:
     @property
     def is_term(self) -> bool:
         """Glossary entries are tagged `term` (or `thuật ngữ`)."""
-        return any(t.lower() in ("term", "thuật ngữ", "glossary") for t in self.tags)
+        return has_term_tag(self.tags)
 
 
 @dataclass(frozen=True, slots=True)
