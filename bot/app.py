@@ -51,7 +51,11 @@ def build_llm(settings: Settings, calls: CallLog) -> Any:
     from bot.core.llm import LLMClient
 
     return LLMClient(
-        settings.endpoints, settings.llm_timeout_s, settings.llm_max_total_s, on_call=calls.note
+        settings.endpoints,
+        settings.llm_timeout_s,
+        settings.llm_max_total_s,
+        on_call=calls.note,
+        lite_http=settings.llm_http_transport == "lite",
     )
 
 

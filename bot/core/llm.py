@@ -61,8 +61,9 @@ class Completion:
     ttft_ms: int | None = None
 
 
-def _maker(ep: Endpoint, timeout_s: float) -> Callable[[], openai.AsyncOpenAI]:
-    return functools.partial(sdk_client, ep.base_url, ep.api_key or "not-needed", timeout_s)
+def _maker(ep: Endpoint, timeout_s: float, lite: bool) -> Callable[[], openai.AsyncOpenAI]:
+    key = ep.api_key or "not-needed"
+    return functools.partial(sdk_client, ep.base_url, key, timeout_s, lite=lite)
 
 
 class LLMClient:
@@ -79,13 +80,16 @@ class LLMClient:
         embedding_model: str | None = None,
         transcription_model: str = "whisper-1",
         default_max_tokens: int | None = 1024,
+        lite_http: bool = True,
     ) -> None:
         self.endpoints = tuple(endpoints)
         # Small local models may ramble until their context is full: cap every answer.
         self.default_max_tokens = default_max_tokens
         self._embedding_model = embedding_model
         self._transcription_model = transcription_model
-        self._clients = {ep: ClientShards(_maker(ep, timeout_s)) for ep in self.endpoints}
+        self._clients = {
+            ep: ClientShards(_maker(ep, timeout_s, lite_http)) for ep in self.endpoints
+        }
         self._runner = EndpointRunner(
             self._clients, timeout_s, max_total_s, on_call, retry or RetryPolicy()
         )
