@@ -55,7 +55,7 @@ def build_llm(settings: Settings, calls: CallLog) -> Any:
         settings.llm_timeout_s,
         settings.llm_max_total_s,
         on_call=calls.note,
-        lite_http=settings.llm_http_transport == "lite",
+        lite_http=settings.http_transport == "lite",
     )
 
 

@@ -46,7 +46,7 @@ def hearth(
         ({"HEARTH_LOG_LEVEL": "LOUD"}, "HEARTH_LOG_LEVEL"),
         ({"LLM_TIMEOUT_S": "-3"}, "LLM_TIMEOUT_S"),
         ({"HEARTH_ADMINS": "12345"}, "HEARTH_ADMINS"),
-        ({"LLM_HTTP_TRANSPORT": "curl"}, "LLM_HTTP_TRANSPORT"),
+        ({"HEARTH_HTTP_TRANSPORT": "curl"}, "HEARTH_HTTP_TRANSPORT"),
     ],
 )
 def test_bad_settings_name_the_variable(tmp_path: Path, env: dict[str, str], var: str) -> None:

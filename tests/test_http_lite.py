@@ -232,8 +232,8 @@ async def test_the_sdks_own_transport_can_be_chosen(
 ) -> None:
     env = {"HEARTH_DB": str(tmp_path / "h.db"), "LLM_BASE_URL": openai_server.base_url}
     for choice, lite in (("", True), ("httpx", False)):
-        settings = load_settings({**env, "LLM_HTTP_TRANSPORT": choice}, dotenv=None)
-        llm = LLMClient(settings.endpoints, lite_http=settings.llm_http_transport == "lite")
+        settings = load_settings({**env, "HEARTH_HTTP_TRANSPORT": choice}, dotenv=None)
+        llm = LLMClient(settings.endpoints, lite_http=settings.http_transport == "lite")
         try:
             shards = llm._clients[llm.endpoints[0]]
             assert isinstance(shards.clients[0]._client._transport, LiteTransport) is lite

@@ -68,7 +68,7 @@ class Settings:
     family_concurrency: int = 2
     max_message_chars: int = 4000
     llm_max_total_s: float = 120.0
-    llm_http_transport: str = "lite"  # or "httpx": the SDK's own transport
+    http_transport: str = "lite"  # or "httpx": the SDK's own transport
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -217,9 +217,9 @@ def load_settings(
     if zalo_token and not ZALO_TOKEN_RE.match(zalo_token):
         raise ConfigError("ZALO_BOT_TOKEN: does not look like a Zalo bot token (id:secret)")
 
-    transport = env.get("LLM_HTTP_TRANSPORT", "lite").strip().lower() or "lite"
+    transport = env.get("HEARTH_HTTP_TRANSPORT", "lite").strip().lower() or "lite"
     if transport not in ("lite", "httpx"):
-        raise ConfigError("LLM_HTTP_TRANSPORT: must be 'lite' or 'httpx'")
+        raise ConfigError("HEARTH_HTTP_TRANSPORT: must be 'lite' or 'httpx'")
     rate = env.get("TELEGRAM_RATE_LIMIT", "on").strip().lower() or "on"
     if rate not in ("on", "off"):
         raise ConfigError("TELEGRAM_RATE_LIMIT: must be 'on' or 'off'")
@@ -271,5 +271,5 @@ def load_settings(
         family_concurrency=int(_positive(env, "HEARTH_FAMILY_CONCURRENCY", 2)),
         max_message_chars=int(_positive(env, "HEARTH_MAX_MESSAGE_CHARS", 4000)),
         llm_max_total_s=_positive(env, "LLM_MAX_TOTAL_S", 120.0),
-        llm_http_transport=transport,
+        http_transport=transport,
     )

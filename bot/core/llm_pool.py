@@ -2,7 +2,7 @@
 
 Requests go over `http_lite` (0.70 ms of CPU per chat call instead of 1.07 ms through the
 SDK's default transport, 0.80 instead of 1.49 ms with 100 in flight). The SDK's own
-transport (httpcore; `LLM_HTTP_TRANSPORT=httpx`, and whenever a proxy is configured)
+transport (httpcore; `HEARTH_HTTP_TRANSPORT=httpx`, and whenever a proxy is configured)
 walks every pooled connection each time a request enters or a response closes; with
 1,000 in flight that walk cost more than the rest of the call (~4 ms per call), so calls
 are spread over several clients, each with its own pool: a call borrows the least busy
@@ -12,8 +12,6 @@ quiet bot keeps one client per endpoint.
 
 from __future__ import annotations
 
-import functools
-import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,7 +19,7 @@ from typing import Any
 import openai
 
 from bot.core import http_lite
-from bot.core.http_lite import http
+from bot.core.http_lite import http, tls_context
 
 PER_CLIENT = 64  # calls in flight per HTTP pool before another pool is opened
 MAX_CLIENTS = 32  # pools per endpoint at most (then the least busy one takes more)
@@ -30,22 +28,13 @@ MAX_CLIENTS = 32  # pools per endpoint at most (then the least busy one takes mo
 KEEPALIVE = 16
 
 
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """One verifying TLS context for every pool: loading the CA bundle costs ~50 ms each time.
-
-    Built the way the SDK's HTTP library builds its default (certifi, SSL_CERT_FILE/DIR).
-    """
-    return http.create_ssl_context()
-
-
 def sdk_client(
     base_url: str, api_key: str, timeout_s: float, *, lite: bool = True
 ) -> openai.AsyncOpenAI:
     """An SDK client with its own connection pool; retries are tenacity's (llm_retry).
 
     `lite`: carry its requests with `http_lite` (unless a proxy is configured), else with
-    the SDK's own transport (`LLM_HTTP_TRANSPORT=httpx`).
+    the SDK's own transport (`HEARTH_HTTP_TRANSPORT=httpx`).
     """
     limits = http.Limits(max_connections=1000, max_keepalive_connections=KEEPALIVE)
     # The SDK's aiohttp transport (`openai[aiohttp]`, 1.17 ms per call) made 1 in ~5 full

@@ -41,7 +41,7 @@ from bot.core.config import Settings
 from bot.core.errors import HearthError
 from bot.core.tasks import finish_or_cancel
 from bot.core.types import CallbackEvent
-from bot.platforms.telegram_http import GatedHTTPXRequest
+from bot.platforms.telegram_http import GatedHTTPXRequest, LiteBotRequest
 from bot.platforms.telegram_outbox import ChatClocks, Pacing, TelegramOutbox
 from bot.platforms.telegram_render import (
     PLATFORM,
@@ -262,7 +262,7 @@ def build_application(settings: Settings) -> Application:
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
         .request(
-            GatedHTTPXRequest(
+            (LiteBotRequest if settings.http_transport == "lite" else GatedHTTPXRequest)(
                 connection_pool_size=REQUEST_POOL,
                 pool_timeout=10.0,
                 read_timeout=15.0,
