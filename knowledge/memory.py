@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.db import Database
+from bot.core.db import Database, packed_rows
 from bot.core.errors import UsageError
 from knowledge.types import Fact, Turn
 
@@ -53,14 +53,14 @@ def _unsummarised_in(conn: sqlite3.Connection, family_id: int, limit: int) -> tu
         "SELECT text, upto_message_id FROM summaries WHERE family_id = ?", (family_id,)
     ).fetchone()
     upto = summary_row["upto_message_id"] if summary_row else 0
-    rows = conn.execute(UNSUMMARISED, (family_id, upto, limit)).fetchall()
+    rows = packed_rows(conn, UNSUMMARISED, (family_id, upto, limit))
     return summary_row, rows
 
 
 def _facts_in(conn: sqlite3.Connection, family_id: int) -> list[Fact]:
-    rows = conn.execute(
-        "SELECT id, text, created_at FROM facts WHERE family_id = ? ORDER BY id", (family_id,)
-    ).fetchall()
+    rows = packed_rows(
+        conn, "SELECT id, text, created_at FROM facts WHERE family_id = ? ORDER BY id", (family_id,)
+    )
     return [Fact(r["id"], r["text"], r["created_at"]) for r in rows]
 
 

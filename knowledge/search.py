@@ -287,7 +287,9 @@ async def lexical_hits(
     scored: dict[int, tuple[Any, float]] = {}
     if rare:
         exprs = {f"q{n}": e for n, e in enumerate(scoped_parts(rare, family_id))}
-        rows = await db.fetchall(ranked_sql(list(exprs)), {**exprs, "fam": family_id, "lim": want})
+        rows = await db.fetchall_packed(
+            ranked_sql(list(exprs)), {**exprs, "fam": family_id, "lim": want}
+        )
         for r in rows:
             scored[r["id"]] = (r, -r["rank"] * (1.0 + 0.1 * _rank_bonus(tokens, content, r)))
     if len(scored) < limit and len(rare) < len(live):
@@ -316,7 +318,7 @@ async def lexical_hits(
         if parts[2] and parts[3]:
             sql = fallback_sql([(name, part) for name, (_, part) in asked.items()])
             params = {name: e for name, (e, _) in asked.items()}
-            rows = await db.fetchall(sql, {**params, "fam": family_id, "lim": 12})
+            rows = await db.fetchall_packed(sql, {**params, "fam": family_id, "lim": 12})
             floor = min((sc for _, sc in scored.values()), default=1.0)
             ranked = sorted(
                 rows, key=lambda r: (r["part"], -_plain_score(groups, tokens, content, r))
@@ -429,7 +431,7 @@ async def visible_rows(db: Database, ids: list[int], family_id: int | None) -> l
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    return await db.fetchall(
+    return await db.fetchall_packed(
         f"SELECT e.* FROM entries e WHERE e.id IN ({marks}) AND e.status = 'approved'"
         " AND (e.family_id IS NULL OR e.family_id = ?) AND NOT (e.family_id IS NULL AND"
         " ? IS NOT NULL AND EXISTS (SELECT 1 FROM entries s WHERE s.shadows = e.id AND"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -271,6 +272,10 @@ class Database:
         # between awaits, so another coroutine's read never inherits a stale WAL snapshot
         return await self.read(lambda conn: conn.execute(sql, params).fetchall())
 
+    async def fetchall_packed(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        """Read committed rows as dicts, fetched in one step (see `packed_rows`)."""
+        return await self.read(lambda conn: packed_rows(conn, sql, params))
+
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Read one committed row."""
         return await self.read(lambda conn: conn.execute(sql, params).fetchone())
@@ -279,3 +284,33 @@ class Database:
         """First column of the first row, or None."""
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+@functools.lru_cache(maxsize=256)
+def _packed_sql(sql: str, columns: tuple[str, ...]) -> str:
+    pairs = ", ".join(f"'{c}', \"{c}\"" for c in columns)
+    return f"SELECT json_group_array(json_object({pairs})) FROM ({sql})"
+
+
+_COLUMNS: dict[str, tuple[str, ...]] = {}
+
+
+def packed_rows(conn: sqlite3.Connection, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+    """The rows of a SELECT as dicts, carried out of SQLite as one JSON array.
+
+    Why: the sqlite3 module lets go of the GIL for every row it steps and must take it back
+    before it builds the row; while the event loop is busy, each take-back waits for the
+    loop's thread to yield (up to the switch interval). Measured with a busy loop thread:
+    60 history rows 5.5-6.8 ms one by one, 0.8-1.4 ms packed (0.05 ms either way when the
+    loop is idle). For reads on the hot path that return many rows; text, numbers and NULL
+    only (JSON cannot hold a BLOB). Row order is the SELECT's own.
+    """
+    columns = _COLUMNS.get(sql)
+    if columns is None:
+        probe = conn.execute(f"SELECT * FROM ({sql}) LIMIT 0", params)
+        if len(_COLUMNS) >= 1024:
+            _COLUMNS.clear()  # SQL texts are few and fixed; this only bounds a surprise
+        columns = _COLUMNS[sql] = tuple(d[0] for d in probe.description)
+    (packed,) = conn.execute(_packed_sql(sql, columns), params).fetchone()
+    rows: list[dict[str, Any]] = json.loads(packed)
+    return rows
