@@ -16,7 +16,9 @@ from typing import Any, Generic, TypeVar
 
 import openai
 
+from bot.core.http_lite import http
 from bot.core.llm_errors import MalformedResponse, is_context_too_long
+from bot.core.llm_sse import sse_chunks
 from bot.core.llm_wire import CHAT_PATH, chat_body, model_of, request_options, usage_of
 
 R = TypeVar("R")
@@ -46,13 +48,12 @@ async def stream_attempt(
     """Stream one answer; returns (full text, ms to first delta). Raises if it ends early."""
     started = time.monotonic()
     try:
-        stream = await client.post(
+        response = await client.post(
             CHAT_PATH,
             body=chat_body(model, messages, max_tokens, stream=True),
-            cast_to=object,
+            cast_to=http.Response,
             options=request_options(),
             stream=True,
-            stream_cls=openai.AsyncStream[object],
         )
     except openai.BadRequestError as exc:
         if is_context_too_long(exc):
@@ -62,7 +63,7 @@ async def stream_attempt(
     ttft: int | None = None
     finished = False
     try:
-        async for chunk in stream:
+        async for chunk in sse_chunks(response):
             if not isinstance(chunk, dict):
                 raise MalformedResponse("stream chunk")
             info.model = model_of(chunk) or info.model
@@ -80,7 +81,7 @@ async def stream_attempt(
     except (json.JSONDecodeError, AttributeError, TypeError) as exc:
         raise MalformedResponse("stream chunk") from exc
     finally:
-        await stream.close()
+        await response.aclose()
     if not finished:
         raise MalformedResponse("stream ended before its finish reason")
     return "".join(parts), ttft

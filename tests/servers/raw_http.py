@@ -59,6 +59,7 @@ class RawHTTPServer:
     port: int = 0
     _server: asyncio.Server | None = None
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    _handlers: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -80,6 +81,10 @@ class RawHTTPServer:
         for writer in list(self._writers):
             writer.close()
         await self._server.wait_closed()
+        # let each connection's handler see its end and return (a handler still running
+        # when the test's loop closes is cancelled, and asyncio logs that as an error)
+        if self._handlers:
+            await asyncio.wait(self._handlers, timeout=2.0)
 
     async def close_idle(self) -> None:
         """Close every connection from the server's side, as a keep-alive timeout would."""
@@ -88,6 +93,10 @@ class RawHTTPServer:
         await asyncio.sleep(0.05)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
         self.connections += 1
         number = self.connections
         self.open_now += 1
@@ -106,8 +115,8 @@ class RawHTTPServer:
                 body = await reader.readexactly(length) if length else b""
                 self.requests.append(Seen(number, head, body))
                 reply = self.replies.pop(0) if self.replies else Reply()
-                if reply.pause_s:
-                    await asyncio.sleep(reply.pause_s)
+                if reply.pause_s and await _closed_within(reader, reply.pause_s):
+                    return
                 if reply.split_at is not None:
                     writer.write(reply.data[: reply.split_at])
                     await writer.drain()
@@ -124,3 +133,14 @@ class RawHTTPServer:
             self.open_now -= 1
             self._writers.discard(writer)
             writer.close()
+
+
+async def _closed_within(reader: asyncio.StreamReader, seconds: float) -> bool:
+    """Wait `seconds`, or less when the connection ends first (then True)."""
+    try:
+        await asyncio.wait_for(reader.read(1), seconds)
+    except TimeoutError:
+        return False
+    except ConnectionError:
+        return True
+    return True  # EOF (or an unexpected byte: the client broke the exchange)
