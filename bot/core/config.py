@@ -68,7 +68,7 @@ class Settings:
     family_concurrency: int = 2
     max_message_chars: int = 4000
     llm_max_total_s: float = 120.0
-    http_transport: str = "lite"  # or "httpx": the SDK's own transport
+    http_transport: str = "lite"  # or "httpx": the SDK's and PTB's own transports
 
     @property
     def secrets(self) -> tuple[str, ...]:

@@ -36,7 +36,6 @@ def sdk_client(
     `lite`: carry its requests with `http_lite` (unless a proxy is configured), else with
     the SDK's own transport (`HEARTH_HTTP_TRANSPORT=httpx`).
     """
-    limits = http.Limits(max_connections=1000, max_keepalive_connections=KEEPALIVE)
     # The SDK's aiohttp transport (`openai[aiohttp]`, 1.17 ms per call) made 1 in ~5 full
     # test runs fail (once on an unclosed loopback socket); `http_lite` is cheaper still.
     if lite and http_lite.wanted(base_url):
@@ -44,6 +43,7 @@ def sdk_client(
             timeout=timeout_s, transport=http_lite.LiteTransport(tls_context(), KEEPALIVE)
         )
     else:
+        limits = http.Limits(max_connections=1000, max_keepalive_connections=KEEPALIVE)
         pool = openai.DefaultAsyncHttpxClient(
             timeout=timeout_s, verify=tls_context(), limits=limits
         )
