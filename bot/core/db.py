@@ -286,13 +286,7 @@ class Database:
         return None if row is None else row[0]
 
 
-@functools.lru_cache(maxsize=256)
-def _packed_sql(sql: str, columns: tuple[str, ...]) -> str:
-    pairs = ", ".join(f"'{c}', \"{c}\"" for c in columns)
-    return f"SELECT json_group_array(json_object({pairs})) FROM ({sql})"
-
-
-_COLUMNS: dict[str, tuple[str, ...]] = {}
+_PACKED: dict[str, str] = {}  # a SELECT's text → the SELECT that packs its rows
 
 
 def packed_rows(conn: sqlite3.Connection, sql: str, params: Params = ()) -> list[dict[str, Any]]:
@@ -305,12 +299,13 @@ def packed_rows(conn: sqlite3.Connection, sql: str, params: Params = ()) -> list
     loop is idle). For reads on the hot path that return many rows; text, numbers and NULL
     only (JSON cannot hold a BLOB). Row order is the SELECT's own.
     """
-    columns = _COLUMNS.get(sql)
-    if columns is None:
+    packing = _PACKED.get(sql)
+    if packing is None:
         probe = conn.execute(f"SELECT * FROM ({sql}) LIMIT 0", params)
-        if len(_COLUMNS) >= 1024:
-            _COLUMNS.clear()  # SQL texts are few and fixed; this only bounds a surprise
-        columns = _COLUMNS[sql] = tuple(d[0] for d in probe.description)
-    (packed,) = conn.execute(_packed_sql(sql, columns), params).fetchone()
+        pairs = ", ".join(f"'{d[0]}', \"{d[0]}\"" for d in probe.description)
+        if len(_PACKED) >= 1024:
+            _PACKED.clear()  # SQL texts are few and fixed; this only bounds a surprise
+        packing = _PACKED[sql] = f"SELECT json_group_array(json_object({pairs})) FROM ({sql})"
+    (packed,) = conn.execute(packing, params).fetchone()
     rows: list[dict[str, Any]] = json.loads(packed)
     return rows

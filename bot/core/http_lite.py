@@ -49,19 +49,22 @@ def wanted(base_url: str) -> bool:
     Proxies from the environment are the SDK's transport's job (it reads them only when it
     builds its own transport), so any proxy setting keeps that transport.
     """
-    proxies = [k for k in urllib.request.getproxies() if k != "no"]  # "no": NO_PROXY's list
-    return base_url.startswith(("http://", "https://")) and not proxies
+    return base_url.startswith(("http://", "https://")) and not env_proxied()
+
+
+def env_proxied() -> bool:
+    """Whether the environment names a proxy (HTTPS_PROXY, ALL_PROXY...)."""
+    return any(k != "no" for k in urllib.request.getproxies())  # "no": NO_PROXY's list
 
 
 class _Conn:
-    __slots__ = ("idle_since", "origin", "reader", "used", "writer")
+    __slots__ = ("idle_since", "origin", "reader", "writer")
 
     def __init__(self, origin: Origin, reader: asyncio.StreamReader, writer: Any) -> None:
         self.origin = origin
         self.reader = reader
         self.writer = writer
         self.idle_since = 0.0
-        self.used = False  # carried a request before: the server may have closed it since
 
     def alive(self, now: float) -> bool:
         return (
@@ -187,29 +190,25 @@ class LiteTransport(http.AsyncBaseTransport):
         conn = self._take(origin)
         if conn is not None:
             try:
-                return await self._exchange(conn, request, head, body, timeouts)
+                return await self._exchange(conn, request, head + body, timeouts, reused=True)
             except _Stale:
                 pass  # closed by the server while idle: one more try on a new connection
         conn = await self._connect(origin, request, timeouts)
-        try:
-            return await self._exchange(conn, request, head, body, timeouts)
-        except _Stale as exc:
-            raise http.RemoteProtocolError(
-                "the server closed the connection without a response", request=request
-            ) from exc
+        return await self._exchange(conn, request, head + body, timeouts, reused=False)
 
     async def _exchange(
         self,
         conn: _Conn,
         request: http.Request,
-        head: bytes,
-        body: bytes,
+        message: bytes,
         timeouts: dict[str, float | None],
+        *,
+        reused: bool,
     ) -> http.Response:
+        """Send the request and read the response head; the connection is closed on any
+        failure. `reused`: it came from the idle stack, so the server may have closed it."""
         try:
-            conn.writer.write(head + body if len(body) < 65536 else head)
-            if len(body) >= 65536:
-                conn.writer.write(body)
+            conn.writer.write(message)
             if conn.writer.transport.get_write_buffer_size() > 65536:
                 try:
                     async with asyncio.timeout(timeouts.get("write")):
@@ -218,12 +217,11 @@ class LiteTransport(http.AsyncBaseTransport):
                     raise http.WriteTimeout(
                         "sending the request timed out", request=request
                     ) from exc
-            status, reason, headers, version = await _read_head(conn, request, timeouts)
+            status, reason, headers, version = await _read_head(conn, request, timeouts, reused)
+            return self._response(conn, request, status, reason, headers, version, timeouts)
         except BaseException:
             self.discard(conn)
             raise
-        conn.used = True
-        return self._response(conn, request, status, reason, headers, version, timeouts)
 
     def _response(
         self,
@@ -244,7 +242,6 @@ class LiteTransport(http.AsyncBaseTransport):
                 try:
                     length = int(value)
                 except ValueError as exc:
-                    self.discard(conn)
                     raise http.RemoteProtocolError("bad Content-Length", request=request) from exc
             elif low == b"transfer-encoding":
                 chunked = b"chunked" in value.lower()
@@ -301,10 +298,10 @@ class LiteTransport(http.AsyncBaseTransport):
 
     def release(self, conn: _Conn) -> None:
         """Keep a connection whose response was read to the end for the next request."""
-        if self._closed or conn.writer.is_closing() or conn.reader.at_eof():
+        conn.idle_since = time.monotonic()
+        if self._closed or not conn.alive(conn.idle_since):
             self.discard(conn)
             return
-        conn.idle_since = time.monotonic()
         idle = self._idle.setdefault(conn.origin, [])
         idle.append(conn)
         if len(idle) > self._keepalive:
@@ -341,7 +338,7 @@ def _head(request: http.Request, body: bytes) -> bytes:
 
 
 async def _read_head(
-    conn: _Conn, request: http.Request, timeouts: dict[str, float | None]
+    conn: _Conn, request: http.Request, timeouts: dict[str, float | None], reused: bool
 ) -> tuple[int, bytes, list[tuple[bytes, bytes]], bytes]:
     """Status, reason, headers and version of the response (informational ones skipped)."""
     while True:
@@ -351,7 +348,7 @@ async def _read_head(
         except TimeoutError as exc:
             raise http.ReadTimeout("waiting for the response timed out", request=request) from exc
         except asyncio.IncompleteReadError as exc:
-            if conn.used and not exc.partial:
+            if reused and not exc.partial:
                 raise _Stale from exc
             raise http.RemoteProtocolError(
                 "the server closed the connection mid-response", request=request
@@ -359,7 +356,7 @@ async def _read_head(
         except asyncio.LimitOverrunError as exc:
             raise http.RemoteProtocolError("response head too long", request=request) from exc
         except (ConnectionResetError, BrokenPipeError) as exc:
-            if conn.used:
+            if reused:
                 raise _Stale from exc
             raise http.ReadError(f"connection lost: {exc!r}", request=request) from exc
         except OSError as exc:

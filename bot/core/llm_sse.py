@@ -60,10 +60,15 @@ async def _events(response: http.Response) -> AsyncIterator[str]:
                     yield b"\n".join(data).decode()
                     data = []
             elif line.startswith(b"data:"):
-                value = line[5:]
-                data.append(value[1:] if value.startswith(b" ") else value)
-    if pending.rstrip(b"\r\n").startswith(b"data:"):
-        value = pending.rstrip(b"\r\n")[5:]
-        data.append(value[1:] if value.startswith(b" ") else value)
+                data.append(_value(line))
+    last_line = pending.rstrip(b"\r\n")
+    if last_line.startswith(b"data:"):
+        data.append(_value(last_line))
     if data:
         yield b"\n".join(data).decode()
+
+
+def _value(line: bytes) -> bytes:
+    """A `data:` line's value (one leading space is part of the syntax, not the value)."""
+    value = line[5:]
+    return value[1:] if value.startswith(b" ") else value

@@ -57,10 +57,8 @@ class GatedHTTPXRequest(HTTPXRequest):
         return await HTTPXRequest.do_request(self, url, method, request_data, *timeouts)
 
     async def _take_slot(self, pool_timeout: Any) -> None:
-        explicit = pool_timeout is None or isinstance(pool_timeout, int | float)
-        wait = pool_timeout if explicit else self._client.timeout.pool  # else a DefaultValue
         try:
-            async with asyncio.timeout(wait):
+            async with asyncio.timeout(_given(pool_timeout, self._client.timeout.pool)):
                 await self._slots.acquire()
         except TimeoutError:
             raise TimedOut(
@@ -74,14 +72,15 @@ class LiteBotRequest(GatedHTTPXRequest):
     def __init__(self, connection_pool_size: int, **kwargs: Any) -> None:
         super().__init__(connection_pool_size=connection_pool_size, **kwargs)
         self._lite = LiteTransport(tls_context(), keepalive=connection_pool_size)
-        self._proxied = kwargs.get("proxy") is not None
+        # proxied (here or by the environment): httpx's job, as the model client decides
+        self._direct = kwargs.get("proxy") is None and not http_lite.env_proxied()
 
     async def _send(
         self, url: str, method: str, request_data: RequestData | None, *timeouts: Any
     ) -> tuple[int, bytes]:
         """Uploads and proxied calls as httpx does; the rest over the light transport."""
         files = request_data is not None and request_data.contains_files
-        if files or self._proxied or not http_lite.wanted(url):
+        if files or not self._direct:
             return await super()._send(url, method, request_data, *timeouts)
         if self._client.is_closed:
             raise RuntimeError("This HTTPXRequest is not initialized!")
