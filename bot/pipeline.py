@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import unicodedata
@@ -15,7 +14,15 @@ from bot.core.families import Family, Member
 from bot.core.i18n import reply_language, tr
 from bot.core.types import CallbackEvent, Incoming, Outbox, Reply
 from bot.core.usage import normalize_question, return_in
-from bot.turns import ChatTurns, mark_answered_in, nothing, store_in, who_of
+from bot.turns import (
+    ChatTurns,
+    FetchFor,
+    incoming_from,
+    mark_answered_in,
+    nothing,
+    store_in,
+    who_of,
+)
 from handlers.base import Ctx, Registry, Services, parse_command
 from handlers.chat import GREETINGS
 from handlers.family import first_run_greeting
@@ -49,6 +56,9 @@ class NullOutbox:
     async def send(self, reply: Reply) -> list[str]:
         """Dropped: the caller shows the returned text instead."""
         return []
+
+    async def close(self) -> None:
+        """Nothing runs in the background."""
 
 
 def clean_text(text: str, limit: int) -> tuple[str, bool]:
@@ -370,8 +380,14 @@ class Pipeline:
             )
         )
 
-    async def resume_pending(self, platform: str, outbox_for: Callable[[str], Outbox]) -> int:
-        """Answer, once, every message a crash or failed send left unanswered."""
+    async def resume_pending(
+        self,
+        platform: str,
+        outbox_for: Callable[[str], Outbox],
+        fetch_for: FetchFor | None = None,
+    ) -> int:
+        """Answer, once, every message a crash or failed send left unanswered; `fetch_for`
+        (the adapter's download) gets a voice note or document back from its platform."""
         rows = await self.services.db.fetchall(
             "SELECT m.id, m.payload, f.chat_id FROM messages m JOIN families f ON f.id = m.family_id"
             " WHERE m.status = 'pending' AND m.role = 'user' AND f.platform = ?"
@@ -381,9 +397,7 @@ class Pipeline:
         done = 0
         for row in rows:
             try:
-                data = json.loads(row["payload"] or "{}")
-                data.pop("attachment_kind", None)
-                inc = Incoming(**data)
+                inc = incoming_from(row["payload"], fetch_for)
             except (TypeError, ValueError):
                 log.warning("message %s has no usable payload; marked failed", row["id"])
                 await self.services.db.execute(
@@ -401,10 +415,6 @@ class Pipeline:
                 try:
                     await self._process(family, member, inc, row["id"], outbox, arrival.profile)
                 finally:
-                    # an adapter's outbox may hold background work (Telegram's typing
-                    # indicator) that its own turns stop in close(), as a live turn's does
-                    close = getattr(outbox, "close", None)
-                    if close is not None:
-                        await close()
+                    await outbox.close()  # as the adapter does after a live turn
             done += 1
         return done

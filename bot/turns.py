@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 from bot.core.answers import link_in
+from bot.core.errors import HearthError
 from bot.core.families import Family, Member, Who
-from bot.core.types import Incoming
+from bot.core.types import Attachment, Incoming
 
 MARK_ANSWERED = (
     "UPDATE messages SET status = 'answered', answered_at ="
@@ -93,11 +95,69 @@ def mark_answered_in(
     conn.execute(MARK_ANSWERED, (family_id, row_id))
 
 
+# (platform reference, size) -> a function fetching the file's bytes: the adapter's download
+FetchFor = Callable[[str, int | None], Callable[[], Awaitable[bytes]]]
+LOST_FILE = (
+    "Mình không lấy lại được tệp hay tin nhắn thoại bạn gửi trước khi khởi động lại. "
+    "Bạn gửi lại giúp mình nhé.",
+    "I couldn't get back the file or voice message you sent before I restarted. "
+    "Please send it again.",
+)
+
+
+def payload_of(inc: Incoming) -> str:
+    """The message as stored for a later retry: every field, and where its file lives."""
+    payload: dict[str, Any] = {
+        f.name: getattr(inc, f.name) for f in fields(inc) if f.name != "attachment"
+    }
+    att = inc.attachment
+    if att is not None:
+        payload["attachment"] = {
+            "kind": att.kind,
+            "file_name": att.file_name,
+            "mime_type": att.mime_type,
+            "size": att.size,
+            "ref": att.ref,
+        }
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def incoming_from(payload: str | None, fetch_for: FetchFor | None) -> Incoming:
+    """The stored message again, its file fetchable through the adapter when it can be;
+    a file that cannot be fetched any more says so politely when the turn asks for it.
+    Raises TypeError/ValueError for a payload that does not describe a message."""
+    data = json.loads(payload or "{}")
+    if not isinstance(data, dict):
+        raise ValueError("payload is not an object")
+    stored = data.pop("attachment", None)
+    kind = data.pop("attachment_kind", None)  # rows stored before files had a reference
+    inc = Incoming(**data)
+    if stored is None and kind is None:
+        return inc
+    stored = stored if isinstance(stored, dict) else {"kind": kind}
+    ref, size = stored.get("ref"), stored.get("size")
+    size = size if isinstance(size, int) else None
+    if isinstance(ref, str) and ref and fetch_for is not None:
+        fetch = fetch_for(ref, size)
+    else:
+        ref = None
+
+        async def fetch() -> bytes:
+            raise HearthError(*LOST_FILE)
+
+    attachment = Attachment(
+        kind=stored.get("kind") or "document",
+        file_name=str(stored.get("file_name") or "file"),
+        mime_type=stored.get("mime_type"),
+        fetch=fetch,
+        size=size,
+        ref=ref,
+    )
+    return replace(inc, attachment=attachment)
+
+
 def store_in(conn: sqlite3.Connection, family: Family, member: Member, inc: Incoming) -> int | None:
     """Insert the user message (pending if addressed); None when it is a duplicate delivery."""
-    payload = {k: v for k, v in asdict(inc).items() if k != "attachment"}
-    if inc.attachment is not None:
-        payload["attachment_kind"] = inc.attachment.kind
     cur = conn.execute(
         "INSERT INTO messages (family_id, member_id, platform_message_id, role, text,"
         " reply_to, thread_id, payload, status) VALUES (?, ?, ?, 'user', ?, ?, ?, ?, ?)"
@@ -109,7 +169,7 @@ def store_in(conn: sqlite3.Connection, family: Family, member: Member, inc: Inco
             inc.text,
             inc.reply_to_message_id,
             inc.thread_id,
-            json.dumps(payload, ensure_ascii=False),
+            payload_of(inc),
             "pending" if inc.addressed else "ignored",
         ),
     )

@@ -35,6 +35,9 @@ class RecordingOutbox:
         self.sent.append(reply)
         return [str(len(self.sent))]
 
+    async def close(self) -> None:
+        return None
+
 
 class Chat:
     """Drives commands as one user in one chat, the way the pipeline will."""

@@ -18,7 +18,7 @@ from bot.app import Hearth, build
 from bot.core.config import Settings
 from bot.platforms.telegram import run_telegram
 from tests.conftest import make_settings
-from tests.servers.openai_server import OpenAIServer, delay
+from tests.servers.openai_server import TRANSCRIPTIONS, OpenAIServer, delay
 from tests.servers.telegram_api import BOT_USERNAME, TOKEN, FakeTelegram
 
 GROUP = -100200300
@@ -317,6 +317,29 @@ async def test_stop_finishes_quick_answers_and_leaves_slow_ones_for_the_next_sta
         await fake.until(lambda: "câu hỏi chậm" in fake.bot_messages(802)[-1].text, 15)
     finally:
         await _stop(running, stop, task)
+
+
+async def test_a_voice_note_left_pending_by_a_stop_is_downloaded_again_at_the_next_start(
+    tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str], openai_server: OpenAIServer
+) -> None:
+    fake = telegram_api[0]
+    openai_server.transcription = "mẹ hỏi cách muối dưa cải"
+    env = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
+    running, stop, task = await _start(tmp_path, telegram_api, grace_s=0.5, **env)
+    await fake.until(lambda: bool(fake.sent("getUpdates")))
+    openai_server.script(delay(30))  # the answer outlives the stop
+    fake.push_message(803, "", voice=b"OggS\x00before-the-stop")
+    await fake.until(lambda: len(openai_server.requests()) >= 1)
+    await _stop(running, stop, task)
+    assert len(fake.sent("getFile")) == 1
+
+    running, stop, task = await _start(tmp_path, telegram_api, **env)
+    try:
+        await fake.until(lambda: "muối dưa cải" in fake.bot_messages(803)[-1].text, 15)
+    finally:
+        await _stop(running, stop, task)
+    assert len(fake.sent("getFile")) == 2  # fetched again by its file id
+    assert len(openai_server.requests(TRANSCRIPTIONS)) == 2
 
 
 async def test_a_slow_answer_in_one_family_never_blocks_another(

@@ -125,7 +125,7 @@ async def test_documents_are_fetched_through_get_file_only_when_asked(
     data = "title,body\nCá kho,Kho lửa nhỏ\n".encode()
     pushed = fake.push_message(-1001, "/kb import", document=("kb.csv", data, "text/csv"))
     msg = Message.de_json(pushed, adapter.application.bot)
-    attachment = attachment_of(msg, adapter._fetcher)
+    attachment = attachment_of(msg, adapter.fetch_for)
     assert attachment is not None and attachment.kind == "document"
     assert attachment.file_name == "kb.csv" and attachment.size == len(data)
     assert not fake.sent("getFile")
@@ -143,7 +143,7 @@ async def test_voice_notes_become_voice_attachments(
 
     pushed = telegram_api[0].push_message(7, "", voice=b"OggS....")
     msg = Message.de_json(pushed, adapter.application.bot)
-    attachment = attachment_of(msg, adapter._fetcher)
+    attachment = attachment_of(msg, adapter.fetch_for)
     assert attachment is not None and attachment.kind == "voice"
     assert attachment.mime_type == "audio/ogg"
     assert await attachment.fetch() == b"OggS...."
@@ -152,7 +152,7 @@ async def test_voice_notes_become_voice_attachments(
 
 async def test_files_over_20_mb_are_refused_politely(adapter: TelegramAdapter) -> None:
     with pytest.raises(HearthError, match="20 MB"):
-        await adapter._fetcher("F1", 21 * 1024 * 1024)()
+        await adapter.fetch_for("F1", 21 * 1024 * 1024)()
 
 
 def test_command_menus_per_scope_and_language() -> None:

@@ -170,6 +170,9 @@ async def test_pending_messages_are_answered_at_start(app: Hearth, zalo_api: Zal
         async def send(self, reply: Reply) -> list[str]:
             raise ConnectionError("messenger down")
 
+        async def close(self) -> None:
+            return None
+
     from bot.platforms.zalo.updates import BotIdentity, parse_update
 
     update = zalo_api.make_update("Câu hỏi lúc mất mạng", chat_id="c9")

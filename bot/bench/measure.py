@@ -38,6 +38,9 @@ class BenchOutbox:
     async def preview(self, text: str) -> None:
         """Previews are not measured."""
 
+    async def close(self) -> None:
+        """Nothing runs in the background."""
+
     async def send(self, reply: Reply) -> list[str]:
         """Record the reply with its arrival time."""
         self.replies.append((time.perf_counter_ns(), reply))

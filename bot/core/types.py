@@ -18,6 +18,9 @@ class Attachment:
     mime_type: str | None
     fetch: Callable[[], Awaitable[bytes]]
     size: int | None = None
+    # where the platform keeps the file (Telegram file_id, Zalo URL), stored with the
+    # message so that a message answered after a restart can fetch it again
+    ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +92,6 @@ class Outbox(Protocol):
     async def send(self, reply: Reply) -> list[str]:
         """Deliver a final reply; returns the platform ids of the messages that carry it."""
         ...
+
+    async def close(self) -> None:
+        """The turn is over: stop any background work (a typing indicator); idempotent."""

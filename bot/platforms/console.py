@@ -28,6 +28,9 @@ class ConsoleOutbox:
     async def preview(self, text: str) -> None:
         """Console prints only final answers."""
 
+    async def close(self) -> None:
+        """Nothing runs in the background."""
+
     async def send(self, reply: Reply) -> list[str]:
         """Print the reply; a document is written next to the working directory."""
         self._counter[0] += 1

@@ -118,7 +118,7 @@ class TelegramAdapter:
             bot_id=bot.id,
             bot_username=bot.username,
             is_chat_admin=False,
-            attachment=attachment_of(message, self._fetcher),
+            attachment=attachment_of(message, self.fetch_for),
         )
         user = message.from_user
         anonymous_admin = message.sender_chat is not None and (
@@ -207,7 +207,9 @@ class TelegramAdapter:
         """The one place adapter errors end up: logged with their traceback."""
         log.error("telegram update failed: %s", update, exc_info=context.error)
 
-    def _fetcher(self, file_id: str, size: int | None) -> Callable[[], Awaitable[bytes]]:
+    def fetch_for(self, file_id: str, size: int | None) -> Callable[[], Awaitable[bytes]]:
+        """Download a file on demand (a message's own, or a resumed message's by file id)."""
+
         async def fetch() -> bytes:
             if size is not None and size > MAX_FILE_BYTES:
                 raise HearthError(
@@ -320,7 +322,8 @@ async def run_telegram(
         await adapter.register_commands()
         await application.start()
         resume = asyncio.create_task(
-            app.pipeline.resume_pending(PLATFORM, adapter.outbox_for), name="telegram-resume"
+            app.pipeline.resume_pending(PLATFORM, adapter.outbox_for, adapter.fetch_for),
+            name="telegram-resume",
         )
         updater = application.updater
         assert updater is not None

@@ -126,6 +126,7 @@ def attachment_of(
             mime_type=doc.mime_type,
             fetch=fetch_for(doc.file_id, doc.file_size),
             size=doc.file_size,
+            ref=doc.file_id,
         )
     audio = message.voice or message.audio
     if audio is not None:
@@ -135,6 +136,7 @@ def attachment_of(
             mime_type=audio.mime_type or "audio/ogg",
             fetch=fetch_for(audio.file_id, audio.file_size),
             size=audio.file_size,
+            ref=audio.file_id,
         )
     return None
 

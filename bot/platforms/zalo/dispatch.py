@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import httpx
@@ -60,6 +61,10 @@ class Dispatcher:
     def outbox_for(self, chat_id: str) -> ZaloOutbox:
         """A fresh outbox for a chat (also what resume_pending gets)."""
         return ZaloOutbox(self.client, chat_id, typing_every_s=self.typing_every_s)
+
+    def fetch_for(self, url: str, size: int | None) -> Callable[[], Awaitable[bytes]]:
+        """Download a resumed message's file again from the URL Zalo gave for it."""
+        return lambda: self.client.download(url)
 
     def _first_time(self, chat_id: str, message_id: str) -> bool:
         key = (chat_id, message_id)

@@ -12,7 +12,6 @@ from bot.core.config import Settings
 from bot.core.errors import ConfigError
 from bot.platforms.zalo.client import AUTH_CODES, ZaloApiError, ZaloClient
 from bot.platforms.zalo.dispatch import Dispatcher
-from bot.platforms.zalo.outbox import ZaloOutbox
 from bot.platforms.zalo.polling import ensure_polling_allowed, run_polling, wait_or_stop
 from bot.platforms.zalo.updates import PLATFORM, BotIdentity
 from bot.platforms.zalo.webhook import serve_webhook
@@ -45,21 +44,10 @@ async def identify(client: ZaloClient, stop_event: asyncio.Event) -> BotIdentity
 
 
 async def resume(pipeline: Any, dispatcher: Dispatcher) -> None:
-    """Answer what a crash left unanswered, closing every outbox it used."""
-    outboxes: list[ZaloOutbox] = []
-
-    def outbox_for(chat_id: str) -> ZaloOutbox:
-        outbox = dispatcher.outbox_for(chat_id)
-        outboxes.append(outbox)
-        return outbox
-
-    try:
-        count = await pipeline.resume_pending(PLATFORM, outbox_for)
-        if count:
-            log.info("Zalo: answered %s messages left pending", count)
-    finally:
-        for outbox in outboxes:
-            await outbox.close()
+    """Answer what a crash left unanswered (the pipeline closes each outbox it used)."""
+    count = await pipeline.resume_pending(PLATFORM, dispatcher.outbox_for, dispatcher.fetch_for)
+    if count:
+        log.info("Zalo: answered %s messages left pending", count)
 
 
 async def run_zalo(

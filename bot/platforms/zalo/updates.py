@@ -142,6 +142,7 @@ def parse_update(update: dict[str, Any], bot: BotIdentity, fetch: Fetch) -> Pars
                 file_name=url.rsplit("/", 1)[-1].split("?", 1)[0] or "image.jpg",
                 mime_type=None,
                 fetch=lambda: fetch(url),
+                ref=url,
             )
         if not text.strip():
             return ParsedUpdate(event, chat_id, kind, message_id, None)
