@@ -29,6 +29,7 @@ from bot.core.config import Endpoint
 from bot.core.errors import LLMUnavailable
 from bot.core.llm_errors import MalformedResponse, RetryPolicy
 from bot.core.llm_pool import ClientShards, sdk_client
+from bot.core.llm_post import post_json
 from bot.core.llm_retry import CallRecord, EndpointRunner, ms
 from bot.core.llm_stream import AttemptInfo as _Attempt
 from bot.core.llm_stream import StreamHandle, stream_attempt
@@ -38,7 +39,6 @@ from bot.core.llm_wire import (
     chat_body,
     read_completion,
     read_embeddings,
-    request_options,
 )
 
 log = logging.getLogger(__name__)
@@ -205,12 +205,7 @@ class LLMClient:
             ep: Endpoint, client: openai.AsyncOpenAI, info: _Attempt
         ) -> list[list[float]]:
             model = self._embedding_model or ep.model
-            data = await client.post(
-                EMBEDDINGS_PATH,
-                body={"model": model, "input": list(texts)},
-                cast_to=object,
-                options=request_options(),
-            )
+            data = await post_json(client, EMBEDDINGS_PATH, {"model": model, "input": list(texts)})
             vectors, info.prompt_tokens = read_embeddings(data, len(texts))
             return vectors
 
@@ -258,7 +253,7 @@ class LLMClient:
     ) -> Completion:
         started = time.monotonic()
         body = chat_body(ep.model, messages, max_tokens, stream=False)
-        data = await client.post(CHAT_PATH, body=body, cast_to=object, options=request_options())
+        data = await post_json(client, CHAT_PATH, body)
         answer = read_completion(data)
         info.model = answer.model or ep.model
         info.prompt_tokens = answer.prompt_tokens

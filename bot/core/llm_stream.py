@@ -16,10 +16,10 @@ from typing import Any, Generic, TypeVar
 
 import openai
 
-from bot.core.http_lite import http
 from bot.core.llm_errors import MalformedResponse, is_context_too_long
+from bot.core.llm_post import post_json
 from bot.core.llm_sse import sse_chunks
-from bot.core.llm_wire import CHAT_PATH, chat_body, model_of, request_options, usage_of
+from bot.core.llm_wire import CHAT_PATH, chat_body, model_of, usage_of
 
 R = TypeVar("R")
 
@@ -48,12 +48,8 @@ async def stream_attempt(
     """Stream one answer; returns (full text, ms to first delta). Raises if it ends early."""
     started = time.monotonic()
     try:
-        response = await client.post(
-            CHAT_PATH,
-            body=chat_body(model, messages, max_tokens, stream=True),
-            cast_to=http.Response,
-            options=request_options(),
-            stream=True,
+        response = await post_json(
+            client, CHAT_PATH, chat_body(model, messages, max_tokens, stream=True), stream=True
         )
     except openai.BadRequestError as exc:
         if is_context_too_long(exc):

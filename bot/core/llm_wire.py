@@ -32,13 +32,15 @@ class Answer:
     completion_tokens: int | None
 
 
-def request_options() -> Any:
-    """SDK options of one request: a unique idempotency key without the SDK's uuid4 per call.
+def idempotency_key() -> str:
+    """A unique key per request without the SDK's uuid4 per call (uuid4 reads the OS's
+    random source: a system call per request, which adds up when 1,000 chats ask at once)."""
+    return f"hearth-{_PROCESS_KEY}-{next(_SEQUENCE)}"
 
-    (uuid4 reads the OS's random source: a system call per request, which adds up when
-    1,000 chats ask at once.)
-    """
-    return {"idempotency_key": f"hearth-{_PROCESS_KEY}-{next(_SEQUENCE)}"}
+
+def request_options() -> Any:
+    """SDK options of one request sent through the SDK's own `post`."""
+    return {"idempotency_key": idempotency_key()}
 
 
 def chat_body(
