@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from knowledge.types import ContextInput, ContextResult, Entry, Fact, SearchHit, Turn
 
 CA_KHO = Entry(
@@ -100,6 +102,11 @@ def system(result: ContextResult) -> str:
     """The system message the model receives."""
     assert result.messages[0]["role"] == "system"
     return result.messages[0]["content"]
+
+
+def record_of(result: ContextResult) -> dict[str, Any]:
+    """The /why record, read as the JSON-shaped data it is (nested dicts and lists)."""
+    return result.record
 
 
 def closing(result: ContextResult) -> str:

@@ -34,7 +34,8 @@ async def test_an_answer_costs_three_write_transactions_with_its_call_row(
             lambda sql: commits.append(sql) if sql == "COMMIT" else None
         )
         await hearth.pipeline.handle(msg("Còn cá kho thì sao?", message_id="2"), out)
-        await writer.set_trace_callback(None)
+        # aiosqlite annotates the handler as Callable, but None (as in sqlite3) clears it
+        await writer.set_trace_callback(None)  # type: ignore[arg-type]
         chat_calls = await hearth.services.db.scalar(
             "SELECT count(*) FROM llm_calls WHERE purpose = 'chat' AND ok = 1"
         )

@@ -16,6 +16,7 @@ from tests.context_cases import (
     THIT_KHO,
     family_input,
     hit,
+    record_of,
     section,
     system,
     user,
@@ -44,7 +45,7 @@ def test_the_budget_is_never_exceeded(budget):
     result = rewrite(_rich(budget))
     used = estimate_messages_tokens(result.messages)
     assert used <= budget
-    assert result.record["budget"]["used"] == used
+    assert record_of(result)["budget"]["used"] == used
     assert "không có lò nướng" in section(result, "FAMILY CONSTRAINTS")
 
 
@@ -55,7 +56,7 @@ def test_tight_budget_keeps_constraints_and_drops_lower_priorities():
     assert "Bà nội không ăn ớt" in text
     assert "EARLIER CONVERSATION" not in text
     assert "RECENT MESSAGES" not in text
-    dropped = {d["section"] for d in result.record["budget"]["dropped"]}
+    dropped = {d["section"] for d in record_of(result)["budget"]["dropped"]}
     assert {"summary", "recent"} <= dropped
 
 
@@ -69,7 +70,7 @@ def test_sources_come_before_facts_summary_and_turns():
 
 def test_long_source_is_trimmed_not_dropped():
     result = rewrite(_rich(1200))
-    entry = result.record["entries"][0]
+    entry = record_of(result)["entries"][0]
     assert entry["title"] == "Cá kho làng Vũ Đại"
     assert entry["trimmed"] is True
     assert "Bước 79" not in system(result)
@@ -83,7 +84,7 @@ def test_recent_turns_keep_the_newest():
     text = system(result)
     assert "Tin nhắn số 29" in text
     assert "Tin nhắn số 0 " not in text
-    recent = result.record["recent"]
+    recent = record_of(result)["recent"]
     assert 0 < recent["used"] < recent["available"] == 30
     assert text.index("Tin nhắn số 28") < text.index("Tin nhắn số 29")
 
@@ -94,13 +95,13 @@ def test_constraints_fill_first_when_they_alone_overflow():
     assert estimate_messages_tokens(result.messages) <= 900
     assert "Bé 0 dị ứng" in system(result)
     assert "Bé 59 dị ứng" not in system(result)
-    assert all(e["trimmed"] for e in result.record["entries"])
-    assert any(f["why"] == "budget" for f in result.record["facts"]["left_out"])
+    assert all(e["trimmed"] for e in record_of(result)["entries"])
+    assert any(f["why"] == "budget" for f in record_of(result)["facts"]["left_out"])
 
 
 def test_budget_below_the_fixed_rules_is_reported_honestly():
     result = rewrite(family_input("Làm cá kho thế nào? " * 200, budget_tokens=100))
-    budget = result.record["budget"]
+    budget = record_of(result)["budget"]
     assert budget["used"] > budget["limit"]
     assert any(d["section"] == "question" for d in budget["dropped"])
     assert len(user(result)) < 2000

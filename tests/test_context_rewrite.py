@@ -26,6 +26,7 @@ from tests.context_cases import (
     everything,
     family_input,
     hit,
+    record_of,
     section,
     system,
     user,
@@ -56,7 +57,7 @@ FACTS = "REMEMBERED FAMILY FACTS"
 def test_answer_language_follows_the_question(question, preferred, detected, answer):
     result = rewrite(family_input(question, language=preferred))
     assert result.language == answer
-    assert result.record["language"]["detected"] == detected
+    assert record_of(result)["language"]["detected"] == detected
     name = "Answer in Vietnamese" if answer == "vi" else "Answer in English"
     assert name in system(result)
     assert closing(result).startswith(f"BEFORE YOU ANSWER: reply in {name.split()[-1]}")
@@ -73,7 +74,7 @@ def test_local_dish_is_expanded_from_the_glossary(question):
     result = rewrite(family_input(question))
     terms = section(result, GLOSSARY)
     assert "cá kho = braised fish in a clay pot with caramel and fish sauce" in terms
-    assert [t["term"] for t in result.record["terms"]] == ["cá kho"]
+    assert [t["term"] for t in record_of(result)["terms"]] == ["cá kho"]
 
 
 def test_terms_not_in_the_question_are_not_expanded():
@@ -144,7 +145,7 @@ def test_constraint_fact_kept_even_when_the_question_is_unrelated():
 def test_english_allergy_fact_is_a_constraint():
     result = rewrite(family_input("Any snack ideas for the kids?", facts=[FACT_PEANUT], hits=[]))
     assert "Grandma is allergic to peanuts" in section(result, CONSTRAINTS)
-    assert result.record["facts"]["used"][0]["why"] == "constraint: always kept"
+    assert record_of(result)["facts"]["used"][0]["why"] == "constraint: always kept"
 
 
 # --- remembered facts -----------------------------------------------------------------
@@ -153,7 +154,7 @@ def test_english_allergy_fact_is_a_constraint():
 def test_irrelevant_fact_never_reaches_the_model():
     result = rewrite(family_input("Làm cá kho thế nào?"))
     assert FACT_SCHOOL.text not in everything(result)
-    left = {f["id"]: f["why"] for f in result.record["facts"]["left_out"]}
+    left = {f["id"]: f["why"] for f in record_of(result)["facts"]["left_out"]}
     assert left[FACT_SCHOOL.id] == "not relevant"
 
 
@@ -180,7 +181,7 @@ def test_strict_privacy_keeps_constraints_but_not_personal_context():
     assert FACT_LIKES_CA_KHO.text not in text
     assert "Bến Thành" not in text
     assert "message from member" in text and "message from Lan" not in text
-    assert result.record["privacy"] == "strict"
+    assert record_of(result)["privacy"] == "strict"
 
 
 # --- sources ------------------------------------------------------------------------------
@@ -194,7 +195,7 @@ def test_sources_are_numbered_fenced_and_cited():
     assert "Xếp cá vào nồi đất" in sources
     assert result.entry_ids == [CA_KHO.id, THIT_KHO.id]
     assert [s.title for s in result.sources] == ["Cá kho tộ", "Thịt kho trứng"]
-    first = result.record["entries"][0]
+    first = record_of(result)["entries"][0]
     assert (first["rank"], first["strong"]) == (1, True)
 
 
@@ -218,7 +219,7 @@ def test_hit_sharing_no_word_with_the_question_is_skipped():
         family_input("Làm cá kho thế nào?", hits=[hit(CA_KHO, 3, True), hit(BANH_BONG_LAN, 0.2)])
     )
     assert "Bánh bông lan" not in system(result)
-    assert result.record["entries_skipped"][0]["title"] == "Bánh bông lan"
+    assert record_of(result)["entries_skipped"][0]["title"] == "Bánh bông lan"
 
 
 def test_duplicate_hits_are_quoted_once():
@@ -229,7 +230,7 @@ def test_duplicate_hits_are_quoted_once():
 
 def test_entry_from_another_region_says_so_in_the_record():
     result = rewrite(family_input("Nấu phở bò thế nào?", hits=[hit(PHO, 2, True)]))
-    assert "from miền Bắc" in result.record["entries"][0]["why"]
+    assert "from miền Bắc" in record_of(result)["entries"][0]["why"]
     assert "⟦source 1: Phở bò Hà Nội (the North)⟧" in system(result)
 
 

@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,7 @@ async def app(tmp_path: Path, server: OpenAIServer) -> AsyncIterator[Hearth]:
         await hearth.aclose()
 
 
-def ask(text: str, lang: str, **extra: object) -> Incoming:
+def ask(text: str, lang: str, **extra: Any) -> Incoming:
     return msg(text, chat=f"fault-{lang}", language_code=lang, **extra)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from knowledge import formats
 from knowledge.rows import Author
 from tests.kb_support import open_kb
 
-RICH = [
+RICH: list[dict[str, Any]] = [
     {
         "title": "Cá kho tộ",
         "body": "Dòng 1\nDòng 2: có dấu hai chấm\n\n---\nvẫn là thân bài",

@@ -7,9 +7,11 @@ import unicodedata
 
 import pytest
 
+from bot.core.db import Database
 from bot.core.families import FamilyStore
 from knowledge.normalize import fold
 from knowledge.packs import starter_pack_text
+from knowledge.store import KnowledgeBase
 from tests.kb_support import fixture_records, open_kb
 
 NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
@@ -122,9 +124,17 @@ QUERIES: list[tuple[str, str, str]] = [
 ]
 
 
+class QualityKB(KnowledgeBase):
+    """The knowledge base under test, with the family it searches for and its label."""
+
+    test_family: int
+    label: str
+
+
 @pytest.fixture(params=["fixture", "fixture+starter"])
 async def kb(tmp_path, request):  # type: ignore[no-untyped-def]
-    db, kb = await open_kb(tmp_path / "kb.db")
+    db = await Database.open(tmp_path / "kb.db")
+    kb = QualityKB(db)
     fam = await FamilyStore(db).ensure("telegram", "-1", "group")
     report = await kb.import_records(fixture_records(), fam.id)
     assert report.ok and len(report.imported) >= 40

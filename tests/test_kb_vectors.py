@@ -185,4 +185,6 @@ async def test_questions_asked_together_share_embedding_requests(tmp_path: Path)
     assert shared < len(questions) / 4  # one request while the first is in flight, …
     assert len(emb.calls) == len(questions)  # … and no waiting when a question is alone
     assert together == alone  # each question still gets its own vector back
-    assert [r[0][0] for r in together[:2]] == [canh.id, che.id]
+    first, second = together[:2]
+    assert first is not None and second is not None
+    assert [first[0][0], second[0][0]] == [canh.id, che.id]

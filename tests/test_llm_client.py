@@ -370,9 +370,9 @@ async def test_api_key_never_in_records_or_logs(
     for rec in records(client):
         assert SECRET not in repr(rec)
     assert caplog.records, "expected some log records to check"
-    for rec in caplog.records:
-        assert SECRET not in rec.getMessage()
-        assert SECRET not in str(rec.exc_text or "")
+    for log_record in caplog.records:
+        assert SECRET not in log_record.getMessage()
+        assert SECRET not in str(log_record.exc_text or "")
     assert SECRET not in repr(client.endpoints)
 
 

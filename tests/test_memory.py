@@ -142,6 +142,7 @@ async def test_shutdown_does_not_wait_for_a_slow_summary(
         after = await app.services.db.fetchone(
             "SELECT text, upto_message_id FROM summaries WHERE family_id = ?", (fam.id,)
         )
+        assert after is not None
         assert tuple(after) == tuple(before), "the dropped summary wrote nothing"
     finally:
         await app.aclose()

@@ -11,6 +11,7 @@ import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -155,7 +156,7 @@ async def _snapshot(hearth: Hearth) -> str:
     return digest.hexdigest()
 
 
-def _in_group(platform: str, who: Who, text: str, **extra: object) -> Incoming:
+def _in_group(platform: str, who: Who, text: str, **extra: Any) -> Incoming:
     return msg(
         text,
         chat=GROUP,
@@ -323,6 +324,7 @@ async def test_roles_on_the_telegram_adapter_come_from_get_chat_administrators(
             answer = await say(admin, "@hearth_test_bot canh chua nấu sao?")
             assert answer
             row = await hearth.services.db.fetchone("SELECT max(id) AS id FROM answers")
+            assert row is not None
             entry = await hearth.services.db.fetchone("SELECT max(id) AS id FROM entries")
             values = {"answer": str(row["id"]), "entry": str(entry["id"] if entry else 1)}
             # every admin-only invocation for every role, plus the member ones for a member
@@ -340,8 +342,8 @@ async def test_roles_on_the_telegram_adapter_come_from_get_chat_administrators(
             # the bot's @name in a group changes nothing about who may do what
             refused = await say(member, "/forget@hearth_test_bot all")
             assert any(r in refused for r in refusals), refused
-            allowed = await say(admin, "/remember@hearth_test_bot Ông thích trà sen")
-            assert "Ông thích trà sen" in allowed
+            remembered = await say(admin, "/remember@hearth_test_bot Ông thích trà sen")
+            assert "Ông thích trà sen" in remembered
             # a command for another bot is not ours: no reply, nothing changed
             group_family = await hearth.services.families.ensure("telegram", str(group), "group")
             facts = await hearth.services.memory.facts(group_family.id)

@@ -12,12 +12,13 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from bot.app import Hearth, build
 from bot.bench.synthetic import Scale, build_core, family_chat_id, member_user_id
-from bot.core.types import CallbackEvent, Incoming
+from bot.core.types import CallbackEvent, ChatKind, Incoming
 from tests.conftest import make_settings
 from tests.support import RecordingOutbox
 
@@ -109,7 +110,13 @@ async def test_hot_path_queries_use_indexes(
     await pipeline.handle(msg("Nấu canh chua thế nào?", "q2"), outbox)
     await pipeline.handle(msg("cảm ơn nhé", "q3", reply_to_message_id="sent-1"), outbox)
     await pipeline.handle_callback(
-        CallbackEvent("telegram", chat_id, user, f"fb:up:{answer.answer_id}", chat_kind=kind)
+        CallbackEvent(
+            "telegram",
+            chat_id,
+            user,
+            f"fb:up:{answer.answer_id}",
+            chat_kind=cast(ChatKind, kind),  # family_chat_id gives "group" or "private"
+        )
     )
     await pipeline.handle_reaction("telegram", chat_id, user, "sent-1", "❤")
     await pipeline.handle(msg("/remember Bà nội không ăn cay", "q4"), outbox)

@@ -54,7 +54,9 @@ def test_render_table_aligns_vietnamese_cjk_and_emoji() -> None:
     ]
     lines = render_table(["title", "returns", "tag"], rows).splitlines()
     assert len({display_width(line) for line in lines[2:]}) == 1
-    tags = [column_starts(line, [str(r[1]), r[2]]) for line, r in zip(lines[2:], rows, strict=True)]
+    tags = [
+        column_starts(line, [str(r[1]), str(r[2])]) for line, r in zip(lines[2:], rows, strict=True)
+    ]
     # the numbers are right-aligned (same end column), the tags start in one column
     assert len({start + len(str(r[1])) for (start, _), r in zip(tags, rows, strict=True)}) == 1
     assert len({tag for _, tag in tags}) == 1

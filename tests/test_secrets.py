@@ -59,7 +59,7 @@ def test_no_secret_in_logs_or_database_of_a_debug_chat(tmp_path: Path) -> None:
     assert_no_secret("stdout", proc.stdout)
     assert_no_secret("the database", db_bytes(tmp_path))
     for args in (["db", "status", "--json"], ["logs", "--json"]):
-        other = run_hearth(tmp_path, args, **SECRET_ENV)
+        other = run_hearth(tmp_path, args, b"", **SECRET_ENV)
         assert other.returncode == 0, other.stderr.decode()
         assert_no_secret(" ".join(args), other.stdout + other.stderr)
 

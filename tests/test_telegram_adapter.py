@@ -10,7 +10,7 @@ import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 
@@ -47,6 +47,13 @@ class Running:
     async def bot_texts(self, chat_id: int, count: int, seconds: float = 10.0) -> list[str]:
         await self.fake.until(lambda: len(self.fake.bot_messages(chat_id)) >= count, seconds)
         return [m.text for m in self.fake.bot_messages(chat_id)]
+
+
+class ModelEnv(TypedDict):
+    """The settings of a test that talks to the scripted model (passed to `_start` as **env)."""
+
+    TELEGRAM_RATE_LIMIT: str
+    LLM_BASE_URL: str
 
 
 async def _start(
@@ -293,7 +300,7 @@ async def test_stop_finishes_quick_answers_and_leaves_slow_ones_for_the_next_sta
     tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str], openai_server: OpenAIServer
 ) -> None:
     fake = telegram_api[0]
-    env = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
+    env: ModelEnv = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
     running, stop, task = await _start(tmp_path, telegram_api, grace_s=1.0, **env)
     await fake.until(lambda: bool(fake.sent("getUpdates")))
     openai_server.script(delay(0.5))
@@ -324,7 +331,7 @@ async def test_a_voice_note_left_pending_by_a_stop_is_downloaded_again_at_the_ne
 ) -> None:
     fake = telegram_api[0]
     openai_server.transcription = "mẹ hỏi cách muối dưa cải"
-    env = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
+    env: ModelEnv = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
     running, stop, task = await _start(tmp_path, telegram_api, grace_s=0.5, **env)
     await fake.until(lambda: bool(fake.sent("getUpdates")))
     openai_server.script(delay(30))  # the answer outlives the stop
@@ -346,7 +353,7 @@ async def test_a_slow_answer_in_one_family_never_blocks_another(
     tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str], openai_server: OpenAIServer
 ) -> None:
     fake = telegram_api[0]
-    env = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
+    env: ModelEnv = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
     running, stop, task = await _start(tmp_path, telegram_api, **env)
     try:
         await fake.until(lambda: bool(fake.sent("getUpdates")))

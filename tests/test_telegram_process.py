@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,7 +53,7 @@ class BotProcess:
             raise AssertionError(self.log.read_text()[-3000:]) from None
         return [_visible(m.text, m.parse_mode) for m in self.fake.bot_messages(chat_id)]
 
-    def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+    def query(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         with sqlite3.connect(self.db) as conn:
             return conn.execute(sql, params).fetchall()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.app import Hearth
 from tests.usage_kit import message_ids, press, say
@@ -10,8 +11,8 @@ from tests.usage_kit import message_ids, press, say
 
 async def test_suggester_and_author_are_credited_through_the_real_kb(hearth: Hearth) -> None:
     h = hearth
-    group = {"chat": "g", "kind": "group"}
-    admin = {**group, "user": "u1", "user_name": "Mẹ", "is_chat_admin": True}
+    group: dict[str, Any] = {"chat": "g", "kind": "group"}
+    admin: dict[str, Any] = {**group, "user": "u1", "user_name": "Mẹ", "is_chat_admin": True}
     suggested = await say(
         h,
         "/suggest Cá kho tộ | Kho cá với nước màu, tiêu và hành.",

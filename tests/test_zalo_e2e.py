@@ -37,7 +37,8 @@ PARAGRAPH = (
 
 def long_answer() -> str:
     """About 4500 characters in paragraphs, as a chatty model would write."""
-    parts, n = [], 1
+    parts: list[str] = []
+    n = 1
     while sum(len(p) + 2 for p in parts) < 4500:
         parts.append(f"Bước {n}. {PARAGRAPH}")
         n += 1

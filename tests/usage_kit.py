@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from bot.app import Hearth
 from bot.core.types import CallbackEvent, Reply
@@ -53,7 +54,7 @@ async def ask(hearth: Hearth, text: str, *, chat: str = "fam1", user: str = "u1"
 
 
 async def say(
-    hearth: Hearth, text: str, *, chat: str = "fam1", user: str = "u1", **kw: object
+    hearth: Hearth, text: str, *, chat: str = "fam1", user: str = "u1", **kw: Any
 ) -> RecordingOutbox:
     """Send one message through the pipeline; the outbox holds what came back."""
     out = RecordingOutbox()

@@ -645,6 +645,7 @@ def _parse_body(content_type: str, body: bytes):
             name = part.get_param("name", header="content-disposition")
             filename = part.get_filename()
             payload = part.get_payload(decode=True) or b""
+            assert isinstance(payload, bytes)  # a leaf part decodes to bytes
             if filename is not None:
                 files[str(name)] = (filename, payload)
             else:
@@ -684,6 +685,7 @@ def running_telegram(token: str = TOKEN) -> Iterator[tuple[FakeTelegram, str, st
     )
     thread.start()
     host, port = server.server_address[:2]
+    assert isinstance(host, str)  # an AF_INET address
     try:
         yield fake, f"http://{host}:{port}/bot", f"http://{host}:{port}/file/bot"
     finally:
