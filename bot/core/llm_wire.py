@@ -1,9 +1,9 @@
 """The JSON on the wire: request bodies and reading answers, without the SDK's typed layer.
 
-The openai client still sends every request (auth, base URL, timeouts, status errors mapped
-to `openai.APIStatusError`), but bodies go out as plain dicts and answers come back as
-parsed JSON (`cast_to=object`): the SDK's per-call transform of the params and its pydantic
-models cost ~2.5 ms of CPU per chat call, which 1,000 chats at once pay one after another.
+Bodies go out as plain dicts and answers come back as parsed JSON: the SDK's per-call
+transform of the params and its pydantic models cost ~2.5 ms of CPU per chat call, which
+1,000 chats at once pay one after another. The requests themselves are sent by
+`llm_post.post_json` through the SDK client (its key, headers, timeout, pool and errors).
 """
 
 from __future__ import annotations
