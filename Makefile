@@ -27,6 +27,7 @@ chat: $(STAMP)
 
 test: $(DEVSTAMP)
 	$(BIN)/ruff check bot handlers knowledge tests
+	$(BIN)/mypy
 	$(BIN)/hearth bench --quick
 	$(BIN)/python -m pytest -q
 
