@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from bot.core.answers import link_in
-from bot.core.errors import HearthError
+from bot.core.errors import FileUnavailable
 from bot.core.families import Family, Member, Who
 from bot.core.types import Attachment, Incoming
 
@@ -97,12 +97,6 @@ def mark_answered_in(
 
 # (platform reference, size) -> a function fetching the file's bytes: the adapter's download
 FetchFor = Callable[[str, int | None], Callable[[], Awaitable[bytes]]]
-LOST_FILE = (
-    "Mình không lấy lại được tệp hay tin nhắn thoại bạn gửi trước khi khởi động lại. "
-    "Bạn gửi lại giúp mình nhé.",
-    "I couldn't get back the file or voice message you sent before I restarted. "
-    "Please send it again.",
-)
 
 
 def payload_of(inc: Incoming) -> str:
@@ -143,7 +137,7 @@ def incoming_from(payload: str | None, fetch_for: FetchFor | None) -> Incoming:
         ref = None
 
         async def fetch() -> bytes:
-            raise HearthError(*LOST_FILE)
+            raise FileUnavailable
 
     attachment = Attachment(
         kind=stored.get("kind") or "document",

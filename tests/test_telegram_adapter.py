@@ -349,6 +349,32 @@ async def test_a_voice_note_left_pending_by_a_stop_is_downloaded_again_at_the_ne
     assert len(openai_server.requests(TRANSCRIPTIONS)) == 2
 
 
+async def test_a_voice_note_whose_file_is_gone_at_the_next_start_is_asked_for_again(
+    tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str], openai_server: OpenAIServer
+) -> None:
+    fake = telegram_api[0]
+    env: ModelEnv = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
+    running, stop, task = await _start(tmp_path, telegram_api, grace_s=0.5, **env)
+    await fake.until(lambda: bool(fake.sent("getUpdates")))
+    openai_server.script(delay(30))
+    fake.push_message(804, "", voice=b"OggS\x00gone-by-the-next-start")
+    await fake.until(lambda: len(openai_server.requests()) >= 1)
+    await _stop(running, stop, task)
+    with fake.lock:
+        fake.files.clear()  # Telegram no longer knows the file id
+
+    running, stop, task = await _start(tmp_path, telegram_api, **env)
+    try:
+        await fake.until(lambda: "gửi lại" in fake.bot_messages(804)[-1].text, 15)
+    finally:
+        await _stop(running, stop, task)
+    assert len(openai_server.requests(TRANSCRIPTIONS)) == 1  # nothing more to transcribe
+    status = sqlite3.connect(tmp_path / "hearth.db").execute(
+        "SELECT status FROM messages WHERE role = 'user' AND text = ''"
+    )
+    assert status.fetchall() == [("answered",)]  # told, not retried at every start
+
+
 async def test_a_slow_answer_in_one_family_never_blocks_another(
     tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str], openai_server: OpenAIServer
 ) -> None:

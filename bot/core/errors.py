@@ -16,6 +16,16 @@ class HearthError(Exception):
         return self.vi if lang == "vi" else self.en
 
 
+class FileUnavailable(HearthError):
+    """A file a message came with cannot be fetched (any more): the member is asked for it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Mình không lấy được tệp hay tin nhắn thoại bạn gửi. Bạn gửi lại giúp mình nhé.",
+            "I couldn't get the file or voice message you sent. Please send it again.",
+        )
+
+
 class UsageError(HearthError):
     """Bad input from a user or a command line: exit code 2 / a polite correction."""
 

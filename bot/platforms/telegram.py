@@ -24,7 +24,7 @@ from telegram import (
     BotCommandScopeDefault,
     Update,
 )
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -38,7 +38,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.core.config import Settings
-from bot.core.errors import HearthError
+from bot.core.errors import FileUnavailable, HearthError
 from bot.core.tasks import finish_or_cancel
 from bot.core.types import CallbackEvent
 from bot.platforms.telegram_http import GatedHTTPXRequest, LiteBotRequest
@@ -216,7 +216,11 @@ class TelegramAdapter:
                     "Tệp lớn quá (Telegram chỉ cho bot tải tệp dưới 20 MB).",
                     "The file is too large (Telegram lets bots download files under 20 MB).",
                 )
-            file = await self.application.bot.get_file(file_id)
+            try:
+                file = await self.application.bot.get_file(file_id)
+            except BadRequest as exc:  # an unknown or expired file id: ask for it again
+                log.info("a file could not be fetched from Telegram: %s", exc)
+                raise FileUnavailable from exc
             return bytes(await file.download_as_bytearray())
 
         return fetch
