@@ -326,19 +326,31 @@ async def test_stop_finishes_quick_answers_and_leaves_slow_ones_for_the_next_sta
         await _stop(running, stop, task)
 
 
+async def _voice_left_pending(
+    tmp_path: Path,
+    telegram_api: tuple[FakeTelegram, str, str],
+    openai_server: OpenAIServer,
+    chat_id: int,
+) -> ModelEnv:
+    """A voice note whose answer a stop interrupts: stored, transcribed once, pending."""
+    fake = telegram_api[0]
+    env: ModelEnv = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
+    running, stop, task = await _start(tmp_path, telegram_api, grace_s=0.5, **env)
+    await fake.until(lambda: bool(fake.sent("getUpdates")))
+    openai_server.script(delay(30))  # the answer outlives the stop
+    fake.push_message(chat_id, "", voice=b"OggS\x00before-the-stop")
+    await fake.until(lambda: len(openai_server.requests()) >= 1)
+    await _stop(running, stop, task)
+    assert len(fake.sent("getFile")) == 1
+    return env
+
+
 async def test_a_voice_note_left_pending_by_a_stop_is_downloaded_again_at_the_next_start(
     tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str], openai_server: OpenAIServer
 ) -> None:
     fake = telegram_api[0]
     openai_server.transcription = "mẹ hỏi cách muối dưa cải"
-    env: ModelEnv = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
-    running, stop, task = await _start(tmp_path, telegram_api, grace_s=0.5, **env)
-    await fake.until(lambda: bool(fake.sent("getUpdates")))
-    openai_server.script(delay(30))  # the answer outlives the stop
-    fake.push_message(803, "", voice=b"OggS\x00before-the-stop")
-    await fake.until(lambda: len(openai_server.requests()) >= 1)
-    await _stop(running, stop, task)
-    assert len(fake.sent("getFile")) == 1
+    env = await _voice_left_pending(tmp_path, telegram_api, openai_server, 803)
 
     running, stop, task = await _start(tmp_path, telegram_api, **env)
     try:
@@ -353,13 +365,7 @@ async def test_a_voice_note_whose_file_is_gone_at_the_next_start_is_asked_for_ag
     tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str], openai_server: OpenAIServer
 ) -> None:
     fake = telegram_api[0]
-    env: ModelEnv = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
-    running, stop, task = await _start(tmp_path, telegram_api, grace_s=0.5, **env)
-    await fake.until(lambda: bool(fake.sent("getUpdates")))
-    openai_server.script(delay(30))
-    fake.push_message(804, "", voice=b"OggS\x00gone-by-the-next-start")
-    await fake.until(lambda: len(openai_server.requests()) >= 1)
-    await _stop(running, stop, task)
+    env = await _voice_left_pending(tmp_path, telegram_api, openai_server, 804)
     with fake.lock:
         fake.files.clear()  # Telegram no longer knows the file id
 
