@@ -47,8 +47,11 @@ RANK_SINGLE_MAX = 1000  # … or for the one rarest term
 TITLE_SCAN_MAX = 300  # entries a title-only match may skip per term (holding it elsewhere)
 HEAD_FIELDS = ("head", "tags")
 
-SEARCH_SQL = """
-SELECT e.*, entries_fts.rank AS rank FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid
+# What ranking reads of an entry; the rest (its body above all) only for the hits returned:
+# 20-40 candidates' bodies were packed into JSON and decoded for five hits.
+RANK_COLUMNS = "e.id, e.family_id, e.title, e.aliases, e.tags"
+SEARCH_SQL = f"""
+SELECT {RANK_COLUMNS}, entries_fts.rank AS rank FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid
 WHERE entries_fts MATCH :q AND e.status = 'approved'
   AND (e.family_id IS NULL OR e.family_id = :fam)
   AND NOT (e.family_id IS NULL AND :fam IS NOT NULL AND EXISTS (
@@ -383,15 +386,19 @@ async def search(
         for rank, (eid, _cos) in enumerate(semantic):
             fused[eid] = fused.get(eid, 0.0) + 1.0 / (RRF_K + rank + 1)
         missing = [eid for eid in fused if eid not in hits]
-        for r in await visible_rows(db, missing, family_id):
+        for r in await visible_rows(db, missing, family_id, RANK_COLUMNS):
             hits[r["id"]] = (r, 0.0)
         order = sorted((eid for eid in fused if eid in hits), key=lambda e: -fused[e])
         ranked = [(hits[e][0], fused[e] * 1000.0) for e in order]
     else:
         ranked = found
-    ranked = definitions_after_namesakes(ranked)
+    ranked = definitions_after_namesakes(ranked)[:limit]
+    whole = {r["id"]: r for r in await visible_rows(db, [r["id"] for r, _ in ranked], family_id)}
     out = []
-    for row, score in ranked[:limit]:
+    for ranked_row, score in ranked:
+        row = whole.get(ranked_row["id"])
+        if row is None:
+            continue  # hidden or removed since it was ranked
         entry = row_to_entry(row)
         out.append(
             SearchHit(
@@ -426,13 +433,15 @@ def definitions_after_namesakes(ranked: list[tuple[Any, float]]) -> list[tuple[A
     return result
 
 
-async def visible_rows(db: Database, ids: list[int], family_id: int | None) -> list[Any]:
+async def visible_rows(
+    db: Database, ids: list[int], family_id: int | None, columns: str = "e.*"
+) -> list[Any]:
     """The rows of `ids` this family may see (approved; its own copy hides the shared one)."""
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
     return await db.fetchall_packed(
-        f"SELECT e.* FROM entries e WHERE e.id IN ({marks}) AND e.status = 'approved'"
+        f"SELECT {columns} FROM entries e WHERE e.id IN ({marks}) AND e.status = 'approved'"
         " AND (e.family_id IS NULL OR e.family_id = ?) AND NOT (e.family_id IS NULL AND"
         " ? IS NOT NULL AND EXISTS (SELECT 1 FROM entries s WHERE s.shadows = e.id AND"
         " s.family_id = ?))",
