@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import ssl
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,18 @@ import openai
 
 from bot.core.http_lite import http
 from bot.core.llm_wire import idempotency_key, request_options
+
+
+@contextmanager
+def as_sdk_errors(request: http.Request) -> Iterator[None]:
+    """Transport failures as the SDK's `post` reports them: a timeout as APITimeoutError,
+    anything else on the wire (refused, reset, TLS) as APIConnectionError."""
+    try:
+        yield
+    except http.TimeoutException as exc:
+        raise openai.APITimeoutError(request=request) from exc
+    except (http.RequestError, ssl.SSLError) as exc:
+        raise openai.APIConnectionError(request=request) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +105,8 @@ async def post_json(
         extensions={"timeout": timeout.as_dict()},
     )
     pool: http.AsyncClient = client._client
-    try:
+    with as_sdk_errors(request):
         response = await pool.send(request, stream=stream)
-    except http.TimeoutException as exc:
-        raise openai.APITimeoutError(request=request) from exc
-    except (http.RequestError, ssl.SSLError) as exc:
-        raise openai.APIConnectionError(request=request) from exc
     if not response.is_success:
         try:
             await response.aread()

@@ -11,19 +11,19 @@ error event, APITimeoutError / APIConnectionError when the connection fails mid-
 from __future__ import annotations
 
 import json
-import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
 
 from bot.core.http_lite import http
+from bot.core.llm_post import as_sdk_errors
 
 
 async def sse_chunks(response: http.Response) -> AsyncIterator[Any]:
     """Each event's JSON payload, until `[DONE]` or the end of the body."""
     done = False
-    try:
+    with as_sdk_errors(response.request):
         async for data in _events(response):
             # after [DONE], read on to the body's end, or the connection is not kept
             done = done or data.startswith("[DONE]")
@@ -39,10 +39,6 @@ async def sse_chunks(response: http.Response) -> AsyncIterator[Any]:
                     body=error,
                 )
             yield chunk
-    except http.TimeoutException as exc:
-        raise openai.APITimeoutError(request=response.request) from exc
-    except (http.RequestError, ssl.SSLError) as exc:
-        raise openai.APIConnectionError(request=response.request) from exc
 
 
 async def _events(response: http.Response) -> AsyncIterator[str]:
