@@ -217,9 +217,14 @@ def load_settings(
     if zalo_token and not ZALO_TOKEN_RE.match(zalo_token):
         raise ConfigError("ZALO_BOT_TOKEN: does not look like a Zalo bot token (id:secret)")
 
-    transport = env.get("HEARTH_HTTP_TRANSPORT", "lite").strip().lower() or "lite"
+    # LLM_HTTP_TRANSPORT: this setting's first name, when it covered model calls only
+    transport_name = next(
+        (k for k in ("HEARTH_HTTP_TRANSPORT", "LLM_HTTP_TRANSPORT") if env.get(k, "").strip()),
+        "HEARTH_HTTP_TRANSPORT",
+    )
+    transport = env.get(transport_name, "lite").strip().lower() or "lite"
     if transport not in ("lite", "httpx"):
-        raise ConfigError("HEARTH_HTTP_TRANSPORT: must be 'lite' or 'httpx'")
+        raise ConfigError(f"{transport_name}: must be 'lite' or 'httpx'")
     rate = env.get("TELEGRAM_RATE_LIMIT", "on").strip().lower() or "on"
     if rate not in ("on", "off"):
         raise ConfigError("TELEGRAM_RATE_LIMIT: must be 'on' or 'off'")
