@@ -251,9 +251,11 @@ async def measure_concurrent(settings: Settings, families: int, chats: int) -> d
             for k in range(burst):
                 text = f"[{k + 1}] {question(rng)}"
                 jobs.append((i, incoming_for(i, text, f"c{os.getpid()}-{i}-{k}", families)))
+        cpu_began = time.process_time_ns()
         began = time.perf_counter_ns()
         tasks = [asyncio.create_task(hearth.pipeline.handle(inc, outbox_of[i])) for i, inc in jobs]
         await asyncio.gather(*tasks)
+        cpu_ns = time.process_time_ns() - cpu_began
         latencies = []
         order_ok = True
         order_failures: list[dict[str, Any]] = []
@@ -282,6 +284,52 @@ async def measure_concurrent(settings: Settings, families: int, chats: int) -> d
             "order_failures": order_failures[:3],
             "unanswered": missing,
             "chats": chats,
+            "messages": len(jobs),
+            "cpu_s": round(cpu_ns / 1e9, 3),
+            "cpu_ms_per_message": round(cpu_ns / 1e6 / len(jobs), 3),
+        }
+    finally:
+        await hearth.aclose()
+
+
+PROMPT_CHARS = 2_000  # about what the rewrite sends: rules, profile, facts, sources, history
+
+
+async def measure_model_calls(settings: Settings, calls: int) -> dict[str, Any]:
+    """The floor under concurrent_2s: the same burst as model calls alone, through the app's
+    own client (retries, fallbacks, call log) with none of Hearth's other work around them.
+
+    Why: the 1,000-chat latency is 2 s of model plus the CPU of everything else; this says
+    how much of "everything else" the model calls themselves are on this machine.
+    """
+    from bot.app import build, settle
+
+    hearth = await build(settings)
+    settle()
+    try:
+        llm = hearth.services.llm
+        if llm is None:
+            raise RuntimeError("no model client configured")
+        rng = random.Random(4)
+        system = ("Gia đình ở Huế, bếp gas, không có lò nướng. " * 60)[:PROMPT_CHARS]
+        prompts = [
+            [{"role": "system", "content": system}, {"role": "user", "content": question(rng)}]
+            for _ in range(calls)
+        ]
+        cpu_began = time.process_time_ns()
+        began = time.perf_counter_ns()
+
+        async def one(n: int) -> float:
+            await llm.complete(prompts[n], family_id=n + 1)
+            return (time.perf_counter_ns() - began) / 1e9
+
+        latencies = await asyncio.gather(*(one(n) for n in range(calls)))
+        cpu_ns = time.process_time_ns() - cpu_began
+        return {
+            "latency_s": summarize(list(latencies)),
+            "calls": calls,
+            "cpu_s": round(cpu_ns / 1e9, 3),
+            "cpu_ms_per_call": round(cpu_ns / 1e6 / calls, 3),
         }
     finally:
         await hearth.aclose()

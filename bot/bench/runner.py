@@ -40,6 +40,8 @@ class Plan:
     telegram_messages: int
     startup_runs: int
     profile: str | None = None
+    # concurrent_2s also at a quarter of the chats and as model calls alone (~10 s more)
+    breakdown: bool = False
 
     @classmethod
     def quick(cls) -> Plan:
@@ -49,7 +51,9 @@ class Plan:
     @classmethod
     def full(cls) -> Plan:
         """The scale the targets are stated at."""
-        return cls(1_000, 1_000_000, 10_000, 100_000, 2_000, 200, 1_000, 200, 2_000, 5)
+        return cls(
+            1_000, 1_000_000, 10_000, 100_000, 2_000, 200, 1_000, 200, 2_000, 5, breakdown=True
+        )
 
 
 class Results:
@@ -83,7 +87,8 @@ def clean_env(**extra: str) -> dict[str, str]:
 def run_worker(job: dict[str, Any], workdir: Path, timeout: float = 900) -> dict[str, Any]:
     """Run one measurement in a child process and return its JSON result.
 
-    The child's log goes to `worker-<kind>.log` in the work directory (kept with --keep).
+    The child's log goes to `worker-<kind>.log` (or the job's `log` name) in the work
+    directory (kept with --keep).
     """
     proc = subprocess.run(
         [sys.executable, "-m", "bot.bench.worker", json.dumps(job)],
@@ -94,7 +99,7 @@ def run_worker(job: dict[str, Any], workdir: Path, timeout: float = 900) -> dict
         timeout=timeout,
         check=False,
     )
-    (workdir / f"worker-{job['kind']}.log").write_text(proc.stderr)
+    (workdir / f"worker-{job.get('log', job['kind'])}.log").write_text(proc.stderr)
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-5:]
         raise RuntimeError(f"bench worker {job['kind']} failed: {' | '.join(tail)}")
@@ -244,6 +249,29 @@ def _concurrent(res: Results, plan: Plan, db: Path, workdir: Path, slow: Any) ->
         )
         return
     res.fields["concurrent_2s_p99_s"] = round(result["latency_s"]["p99"], 3)
+    if plan.breakdown:
+        _concurrent_breakdown(result, plan, job, workdir, res)
+
+
+def _concurrent_breakdown(
+    result: dict[str, Any], plan: Plan, job: dict[str, Any], workdir: Path, res: Results
+) -> None:
+    """What the p99 is made of: the same burst at a quarter of the chats (past the 2 s, the
+    latency grows with the CPU all the messages need, not with any chat's wait on another)
+    and the burst's model calls alone, with none of Hearth's other work around them."""
+    quarter = max(1, plan.concurrent_chats // 4)
+    fewer = run_worker({**job, "chats": quarter, "log": f"concurrent-{quarter}"}, workdir)
+    res.peak(f"concurrent worker ({quarter} chats)", fewer["rss_mb"])
+    result["fewer_chats"] = _brief(fewer["result"])
+    alone = run_worker({**job, "kind": "model_calls"}, workdir)
+    res.peak("model-calls worker", alone["rss_mb"])
+    result["model_calls_alone"] = alone["result"]
+
+
+def _brief(result: dict[str, Any]) -> dict[str, Any]:
+    """A concurrent run's latency, order check and CPU, without its failure samples."""
+    keys = ("chats", "latency_s", "order_ok", "unanswered", "cpu_s", "cpu_ms_per_message")
+    return {k: result[k] for k in keys}
 
 
 def _telegram(res: Results, plan: Plan, db: Path, workdir: Path, fast: Any) -> None:

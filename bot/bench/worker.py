@@ -60,6 +60,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         )
     elif kind == "concurrent":
         result = measure.run(measure.measure_concurrent(settings, job["families"], job["chats"]))
+    elif kind == "model_calls":
+        result = measure.run(measure.measure_model_calls(settings, job["chats"]))
     elif kind == "profile":
         result = _profiled(settings, job)
     else:
