@@ -440,3 +440,32 @@ async def test_order_holds_when_the_first_message_waits_for_an_admin_lookup(
         "SELECT text FROM messages WHERE role = 'user' ORDER BY id",
         expect=[{"text": "câu thứ nhất"}, {"text": "câu thứ hai"}],
     )
+
+
+async def test_under_load_answers_come_whole_instead_of_streamed(
+    tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str], openai_server: OpenAIServer
+) -> None:
+    """More answers in the works than Pacing.typing_busy (32): no previews, so the model is
+    asked for a plain completion; below it, answers stream into a preview as usual."""
+    fake = telegram_api[0]
+    chats = 40
+    openai_server.script(*(delay(1.5) for _ in range(chats)))
+    env: ModelEnv = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
+    running, stop, task = await _start(tmp_path, telegram_api, **env)
+    try:
+        await fake.until(lambda: bool(fake.sent("getUpdates")))
+        for n in range(chats):
+            fake.push_message(900 + n, f"Nấu cá kho thế nào, câu số {n}?", user_id=5000 + n)
+        await fake.until(
+            lambda: all(
+                any("câu số" in m.text for m in fake.bot_messages(900 + n)) for n in range(chats)
+            ),
+            30,
+        )
+    finally:
+        await _stop(running, stop, task)
+    streamed = [bool(r.body.get("stream")) for r in openai_server.requests()]
+    assert len(streamed) == chats
+    # the first 32 in the works stream; the rest, asked while they wait, come whole
+    assert streamed.count(True) == 32 and streamed.count(False) == chats - 32
+    assert streamed[:32] == [True] * 32

@@ -242,6 +242,28 @@ async def test_no_typing_indicators_while_too_many_answers_are_in_the_works(
     assert clocks.answering == 0
 
 
+async def test_no_previews_while_too_many_answers_are_in_the_works(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    clocks = ChatClocks(Pacing(0.0, 0.0, 0.0, first_preview_s=0.0, typing_busy=2))
+    boxes = [TelegramOutbox(bot, str(CHAT + n), clocks=clocks, is_group=False) for n in range(3)]
+    assert boxes[0].wants_preview  # nothing in the works yet
+    for box in boxes:
+        await box.typing()
+    assert not any(box.wants_preview for box in boxes)  # three: more than typing_busy
+    await boxes[2].preview("Cá kho tộ là món")  # a stream begun before: no preview now
+    assert fake.sent("sendMessage", CHAT + 2) == []
+    await boxes[0].send(Reply("Xong một.", BUTTONS))
+    await boxes[0].close()
+    assert boxes[2].wants_preview  # two left: previews as usual
+    await boxes[2].preview("Cá kho tộ là món ngon")
+    assert len(fake.sent("sendMessage", CHAT + 2)) == 1
+    for box in boxes[1:]:
+        await box.send(Reply("Xong.", BUTTONS))
+        await box.close()
+    assert clocks.answering == 0
+
+
 async def test_the_first_preview_waits_for_the_model_not_for_the_message(
     bot: Bot, fake: FakeTelegram
 ) -> None:

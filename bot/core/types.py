@@ -81,7 +81,9 @@ class CallbackEvent:
 class Outbox(Protocol):
     """The adapter's side of one conversation turn."""
 
-    wants_preview: bool
+    @property
+    def wants_preview(self) -> bool:
+        """Whether to stream the answer into previews; asked as the model is called."""
 
     async def typing(self) -> None:
         """Show that the bot is working (typing indicator)."""
