@@ -72,6 +72,34 @@ async def test_a_streamed_body_arrives_chunk_by_chunk(
     assert raw.connections == 1
 
 
+async def test_chunks_that_arrive_together_are_read_together(
+    raw: RawHTTPServer, client: http.AsyncClient
+) -> None:
+    events = [b"data: %d\n\n" % n for n in range(40)]
+    raw.script(chunked(*events))  # one write: every chunk in the first read or two
+    async with client.stream("POST", raw.url, content=b"{}") as response:
+        parts = [p async for p in response.aiter_raw()]
+    assert b"".join(parts) == b"".join(events)
+    assert len(parts) < 5  # not one await (and one timer) per chunk
+    await client.get(raw.url)
+    assert raw.connections == 1  # read to its last chunk: the connection was kept
+
+
+async def test_chunk_framing_errors_and_stray_bytes(
+    raw: RawHTTPServer, client: http.AsyncClient
+) -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    raw.script(
+        Reply(head + b"3\r\nabcXY0\r\n\r\n"),  # data longer than its size
+        Reply(head + b"3\r\nabc\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n"),  # bytes after the body
+    )
+    with pytest.raises(http.RemoteProtocolError):
+        await client.get(raw.url)
+    assert (await client.get(raw.url)).content == b"abc"
+    assert (await client.get(raw.url)).content == b"ok"
+    assert raw.connections == 3  # neither connection was reused
+
+
 async def test_a_body_read_to_the_end_of_the_connection_is_not_reused(
     raw: RawHTTPServer, client: http.AsyncClient
 ) -> None:

@@ -449,7 +449,7 @@ async def test_under_load_answers_come_whole_instead_of_streamed(
     asked for a plain completion; below it, answers stream into a preview as usual."""
     fake = telegram_api[0]
     chats = 40
-    openai_server.script(*(delay(1.5) for _ in range(chats)))
+    openai_server.script(*(delay(2.5) for _ in range(chats)))  # all asked before any answer
     env: ModelEnv = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
     running, stop, task = await _start(tmp_path, telegram_api, **env)
     try:
@@ -467,5 +467,5 @@ async def test_under_load_answers_come_whole_instead_of_streamed(
     streamed = [bool(r.body.get("stream")) for r in openai_server.requests()]
     assert len(streamed) == chats
     # the first 32 in the works stream; the rest, asked while they wait, come whole
+    # (the server may see the requests in another order than they were decided)
     assert streamed.count(True) == 32 and streamed.count(False) == chats - 32
-    assert streamed[:32] == [True] * 32

@@ -132,18 +132,26 @@ class _Body(http.AsyncByteStream):
             ) from exc
 
     async def _chunks(self, reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+        """The data of the chunks each read completes, joined: one read (and one timer) per
+        arrival rather than two per chunk — a streamed answer is dozens of small chunks,
+        and those that arrive together are decoded together."""
+        buf = bytearray()
         while True:
-            line = await self._within(reader.readuntil(b"\r\n"))
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError as exc:
-                raise http.RemoteProtocolError("bad chunk size", request=self._request) from exc
-            if size == 0:
-                while (await self._within(reader.readuntil(b"\r\n"))) != b"\r\n":
-                    pass  # trailer fields: nothing we use
+            data, end = _whole_chunks(buf, self._request)
+            if data:
+                yield data
+            if end:
+                if buf:  # bytes after the body: this connection's framing is lost
+                    self._reusable = False
                 return
-            data = await self._within(reader.readexactly(size + 2))
-            yield data[:-2]
+            more = await self._within(reader.read(READ_CHUNK))
+            if not more:
+                raise http.RemoteProtocolError(
+                    "the server closed the connection mid-body", request=self._request
+                )
+            if len(buf) + len(more) > STREAM_LIMIT + READ_CHUNK and buf.find(b"\r\n") < 0:
+                raise http.RemoteProtocolError("chunk-size line too long", request=self._request)
+            buf += more
 
     async def _within(self, read: Coroutine[Any, Any, bytes]) -> bytes:
         """One read, bounded by the read timeout (a per-read bound, as httpcore's)."""
@@ -160,6 +168,50 @@ class _Body(http.AsyncByteStream):
             self._transport.release(conn)
         else:
             self._transport.discard(conn)
+
+
+def _whole_chunks(buf: bytearray, request: http.Request) -> tuple[bytes, bool]:
+    """Take the complete chunks at the front of `buf`: (their data, whether the last chunk
+    and its trailer were among them). What is left is an unfinished chunk."""
+    out: list[bytes] = []
+    pos = 0
+    while True:
+        eol = buf.find(b"\r\n", pos)
+        if eol < 0:
+            break
+        try:
+            size = int(bytes(buf[pos:eol]).split(b";", 1)[0].strip(), 16)
+        except ValueError as exc:
+            raise http.RemoteProtocolError("bad chunk size", request=request) from exc
+        if size < 0:
+            raise http.RemoteProtocolError("bad chunk size", request=request)
+        if size == 0:
+            trailer_end = _trailer_end(buf, eol + 2)
+            if trailer_end < 0:
+                break
+            del buf[:trailer_end]
+            return b"".join(out), True
+        stop = eol + 2 + size
+        if len(buf) < stop + 2:
+            break
+        if buf[stop : stop + 2] != b"\r\n":
+            raise http.RemoteProtocolError("chunk data without its CRLF", request=request)
+        out.append(bytes(buf[eol + 2 : stop]))
+        pos = stop + 2
+    del buf[:pos]
+    return b"".join(out), False
+
+
+def _trailer_end(buf: bytearray, start: int) -> int:
+    """Where the trailer section after the last chunk ends (its empty line), or -1."""
+    pos = start
+    while True:
+        eol = buf.find(b"\r\n", pos)
+        if eol < 0:
+            return -1
+        if eol == pos:
+            return eol + 2
+        pos = eol + 2  # a trailer field: nothing we use
 
 
 class LiteTransport(http.AsyncBaseTransport):
