@@ -21,10 +21,9 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.core import http_lite
-from bot.core.http_lite import LiteTransport, http, tls_context
+from bot.core.http_lite import LiteTransport, http, parsed_url, tls_context
 
 _DEFAULT = type(BaseRequest.DEFAULT_NONE)  # PTB's DefaultValue (its module is private)
-MAX_URLS = 256  # parsed Bot API method URLs kept per request object
 
 
 class GatedHTTPXRequest(HTTPXRequest):
@@ -75,16 +74,6 @@ class LiteBotRequest(GatedHTTPXRequest):
         self._lite = LiteTransport(tls_context(), keepalive=connection_pool_size)
         # proxied (here or by the environment): httpx's job, as the model client decides
         self._direct = kwargs.get("proxy") is None and not http_lite.env_proxied()
-        self._urls: dict[str, http.URL] = {}
-
-    def _url(self, url: str) -> http.URL:
-        """The method's URL, parsed once (a string is parsed and validated per request)."""
-        found = self._urls.get(url)
-        if found is None:
-            if len(self._urls) >= MAX_URLS:
-                self._urls.clear()  # methods are few; this only bounds a surprise
-            found = self._urls[url] = http.URL(url)
-        return found
 
     async def _send(
         self, url: str, method: str, request_data: RequestData | None, *timeouts: Any
@@ -111,7 +100,7 @@ class LiteBotRequest(GatedHTTPXRequest):
         try:
             request = http.Request(
                 method,
-                self._url(url),
+                parsed_url(url),
                 content=body,
                 headers=headers,
                 extensions={"timeout": limits},
