@@ -382,7 +382,8 @@ class KnowledgeBase:
         fork: bool = True,
     ) -> Any:
         """The row a write should change: a family's own entry, its copy of a global, or a
-        new copy (`fork`) unless the writer is a global admin."""
+        new copy (`fork`) unless the writer is a global admin. Without `fork` (undo) a
+        global entry is refused: rolling it back would change it for every family."""
         async with conn.execute(
             f"SELECT * FROM entries e WHERE e.id = :id AND {VISIBLE}",
             {"id": entry_id, "fam": family_id},
@@ -399,7 +400,12 @@ class KnowledgeBase:
         if shadow is not None:
             return shadow
         if not fork:
-            return row
+            raise UsageError(
+                f"Mục #{entry_id} là mục chung của mọi gia đình; chỉ quản trị viên chung mới "
+                f"hoàn tác được. Nhà mình chưa có bản riêng của mục này để hoàn tác.",
+                f"Entry #{entry_id} is shared by every family; only a global admin can undo "
+                f"it. Your family has no copy of its own to undo.",
+            )
         author = Author(row["author"], row["author_platform"], row["author_user_id"], None)
         new_id = await self.writer.insert(
             conn,

@@ -238,3 +238,23 @@ async def test_shipped_pack_path_is_package_data(tmp_path: Path) -> None:
         assert loaded == (0 if text is None else sum(1 for ln in text.splitlines() if ln.strip()))
     finally:
         await db.close()
+
+
+async def test_item_a_family_undo_never_rolls_back_a_global_entry(env) -> None:  # type: ignore[no-untyped-def]
+    """Hardening A: a family admin's /kb undo on a global entry leaves it as it is for all."""
+    _db, kb, fa, fb = env
+    g = await kb.add("Bánh xèo", "bản đầu", family_id=None)
+    await kb.edit(g.id, None, body="bản hai", global_admin=True)
+    with pytest.raises(UsageError) as refused:
+        await kb.undo(g.id, fa, actor="admin A")
+    assert "chung" in refused.value.user_message("vi")
+    assert "shared" in refused.value.user_message("en")
+    for fam in (fa, fb, None):
+        assert (await kb.get(g.id, fam)).body == "bản hai"  # type: ignore[union-attr]
+    assert [r.action for r in await kb.history(g.id, None)] == ["add", "edit"]
+    # the family's undo acts on its own copy
+    await kb.edit(g.id, fa, body="bản nhà A", actor="admin A")
+    assert (await kb.undo(g.id, fa, actor="admin A")).body == "bản hai"
+    assert (await kb.get(g.id, fb)).body == "bản hai"  # type: ignore[union-attr]
+    # a global admin may roll the shared entry back
+    assert (await kb.undo(g.id, fb, global_admin=True)).body == "bản đầu"
