@@ -75,7 +75,7 @@ async def run_console(
     if stdin is None and isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")  # a broken byte must not end the chat
     out = stdout or sys.stdout
-    session = time.time_ns()
+    run_id = time.time_ns()  # message ids unique across runs of the console
     counter = [0]
     outbox = ConsoleOutbox(out, counter)
     interactive = inp.isatty()
@@ -97,7 +97,7 @@ async def run_console(
             chat_id=family,
             user_id=user,
             user_name="" if user == "me" else user,
-            message_id=f"{session}-{count}",
+            message_id=f"{run_id}-{count}",
             text="/kb import" if attachment is not None else text,
             chat_kind="private",
             attachment=attachment,
