@@ -82,3 +82,53 @@ def test_bad_input_exits_2_and_keeps_valid_rows(
     assert run(["kb", "import", str(weird)]) == 2
     assert "unknown file type" in capsys.readouterr().err
     assert run(["kb", "search", "x", "--limit", "0"]) == 2
+
+
+def test_item_b_cli_import_never_makes_a_group_private(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hardening B: the kind of a family a CLI import creates comes from the platform."""
+    import asyncio
+    import sqlite3
+
+    from bot.core.db import Database
+    from bot.core.families import FamilyStore, Who
+
+    src = home / "e.md"
+    src.write_text("---\ntitle: Món nhà\n---\nCông thức\n", encoding="utf-8")
+    for ref in ("telegram:-1001234", "telegram:42", "zalo:g1", "zalo:p1"):
+        assert run(["kb", "import", str(src), "--family", ref]) == 0
+    capsys.readouterr()
+    path = home / "data" / "hearth.db"
+    conn = sqlite3.connect(path)
+    kinds = dict(conn.execute("SELECT platform || ':' || chat_id, kind FROM families"))
+    conn.close()
+    assert kinds == {
+        "telegram:-1001234": "group",
+        "telegram:42": "private",
+        "zalo:g1": "group",  # Zalo ids do not tell: nobody is an admin until it writes
+        "zalo:p1": "group",
+    }
+
+    async def first_messages() -> dict[str, tuple[str, str]]:
+        db = await Database.open(path)
+        try:
+            families = FamilyStore(db)
+            seen = {}
+            for chat, kind in (("g1", "group"), ("p1", "private")):
+                who = Who("zalo", chat, kind, None, "u1", "Ba", chat_admin=False)
+                arrival = await families.arrive(who, lambda *_: None)
+                seen[chat] = (arrival.family.kind, arrival.member.role)
+            # a later message that names no chat type cannot open a group up
+            who = Who("zalo", "g1", "private", None, "u2", "Lan", chat_admin=False)
+            arrival = await families.arrive(who, lambda *_: None)
+            seen["g1-later"] = (arrival.family.kind, arrival.member.role)
+            return seen
+        finally:
+            await db.close()
+
+    assert asyncio.run(first_messages()) == {
+        "g1": ("group", "member"),
+        "p1": ("private", "admin"),
+        "g1-later": ("group", "member"),
+    }

@@ -85,3 +85,35 @@ def test_backup_is_consistent_copy(tmp_path: Path) -> None:
     assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert copy.execute("SELECT chat_id FROM families").fetchall() == [("abc",)]
     copy.close()
+
+
+def test_item_b_migration_repairs_groups_stored_as_private(tmp_path: Path) -> None:
+    """Hardening B: a Telegram group a CLI import stored as 'private' is a group again, and
+    the members that kind made admins are members (real chat admins return at their next
+    message); a private chat and a family that wrote keep their kind."""
+    shipped = migrate.shipped_migrations()
+    db = tmp_path / "old.db"
+    migrate.upgrade(db, [m for m in shipped if m.version < 6])
+    conn = sqlite3.connect(db)
+    for fid, platform, chat, kind in (
+        (1, "telegram", "-100555", "private"),
+        (2, "telegram", "777", "private"),
+        (3, "zalo", "imported", "private"),
+        (4, "zalo", "chatted", "private"),
+    ):
+        conn.execute(
+            "INSERT INTO families (id, platform, chat_id, kind) VALUES (?, ?, ?, ?)",
+            (fid, platform, chat, kind),
+        )
+    conn.execute("INSERT INTO members (family_id, user_id, role) VALUES (1, 'u1', 'admin')")
+    conn.execute("INSERT INTO members (family_id, user_id, role) VALUES (2, '777', 'admin')")
+    conn.execute("INSERT INTO members (family_id, user_id, role) VALUES (4, 'z', 'admin')")
+    conn.commit()
+    conn.close()
+    migrate.upgrade(db)
+    conn = sqlite3.connect(db)
+    kinds = dict(conn.execute("SELECT id, kind FROM families"))
+    roles = dict(conn.execute("SELECT family_id, role FROM members"))
+    conn.close()
+    assert kinds == {1: "group", 2: "private", 3: "group", 4: "private"}
+    assert roles == {1: "member", 2: "admin", 4: "admin"}

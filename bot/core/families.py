@@ -98,10 +98,36 @@ class Arrival(Generic[T]):
     result: T
 
 
+def kind_from_chat_id(platform: str, chat_id: str) -> str:
+    """The kind a chat id alone tells, for paths with no message in hand (a CLI import).
+
+    Telegram's group and channel ids are negative, private chats are the user's positive id;
+    the console is one person. Where the id tells nothing (Zalo), a family starts as a
+    group — nobody is an admin by being a member — until its first message says.
+    """
+    if platform == "telegram":
+        return "group" if chat_id.startswith("-") else "private"
+    if platform == "console":
+        return "private"
+    return "group"
+
+
+def _no_members(conn: sqlite3.Connection, family_id: int) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM members WHERE family_id = ?", (family_id,)).fetchone() is None
+    )
+
+
 def ensure_in(
     conn: sqlite3.Connection, platform: str, chat_id: str, kind: str, title: str | None
 ) -> Family:
-    """The family row for a chat, inserted if missing (inside the caller's transaction)."""
+    """The family row for a chat, inserted if missing (inside the caller's transaction).
+
+    `kind` is the platform's word on this chat (a message's chat type), and it wins over
+    the kind stored by whichever path created the family first: a chat the platform calls
+    a group is one at once; a family becomes private only on its first message (before it
+    has members), so a message without a chat type can never open a group up.
+    """
     row = conn.execute(FAMILY_BY_CHAT, (platform, chat_id)).fetchone()
     if row is None:
         conn.execute(
@@ -109,6 +135,9 @@ def ensure_in(
             " ON CONFLICT (platform, chat_id) DO NOTHING",
             (platform, chat_id, kind, title),
         )
+        row = conn.execute(FAMILY_BY_CHAT, (platform, chat_id)).fetchone()
+    elif row["kind"] != kind and (kind == "group" or _no_members(conn, row["id"])):  # type: ignore[index]
+        conn.execute("UPDATE families SET kind = ? WHERE id = ?", (kind, row["id"]))  # type: ignore[index]
         row = conn.execute(FAMILY_BY_CHAT, (platform, chat_id)).fetchone()
     assert row is not None
     return _family(row)
@@ -218,7 +247,7 @@ class FamilyStore:
             platform, _, chat_id = ref.partition(":")
             if not platform or not chat_id:
                 raise
-            return await self.ensure(platform, chat_id, "private")
+            return await self.ensure(platform, chat_id, kind_from_chat_id(platform, chat_id))
 
     async def member(
         self,
