@@ -17,6 +17,7 @@ from handlers.kb_text import (
     render_history,
     render_page,
 )
+from knowledge import transfer
 from knowledge.formats import FORMATS
 from knowledge.rows import Author
 from knowledge.store import KnowledgeBase
@@ -205,7 +206,10 @@ async def kb_import(ctx: Ctx, args: str) -> Reply:
     data = await att.fetch()
     if len(data) > MAX_IMPORT_BYTES:
         raise UsageError("Tệp lớn quá (tối đa 5 MB).", "The file is too large (5 MB max).")
-    report = await kb_of(ctx).import_file(att.file_name, data, ctx.family.id, author_of(ctx))
+    # credit goes to the person importing: a file's author fields could name anyone
+    report = await transfer.import_file(
+        kb_of(ctx), att.file_name, data, ctx.family.id, author_of(ctx), keep_authors=False
+    )
     lines = [ctx.t("Đã nhập {n} mục.", "Imported {n} entries.", n=len(report.imported))]
     if report.skipped:
         lines.append(ctx.t("Bỏ qua {n} mục trùng.", "Skipped {n} duplicates.", n=report.skipped))

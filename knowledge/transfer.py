@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -9,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 from bot.core.errors import UsageError
 from knowledge import formats
 from knowledge.indexing import json_list
-from knowledge.rows import content
+from knowledge.rows import Author, content
 
 if TYPE_CHECKING:
-    from knowledge.rows import Author
     from knowledge.store import KnowledgeBase
 
 CHUNK = 500
@@ -38,10 +38,14 @@ async def import_records(
     family_id: int | None,
     author: Author | None = None,
     source: str = "import",
+    *,
+    keep_authors: bool = True,
 ) -> ImportReport:
-    """Validate and insert records (dicts, or (where, dict) pairs); bad ones are reported."""
-    from knowledge.rows import Author
+    """Validate and insert records (dicts, or (where, dict) pairs); bad ones are reported.
 
+    `keep_authors=False` (an import sent in chat): every entry credits `author`, the person
+    importing; what the file claims about authors is kept only as a quoted `source`.
+    """
     report = ImportReport()
     valid: list[dict[str, Any]] = []
     for n, item in enumerate(records):
@@ -71,19 +75,15 @@ async def import_records(
                     rec["region"],
                     rec["verbatim"],
                 )
-                who = (
-                    Author(rec["author"], rec["author_platform"], rec["author_user_id"])
-                    if rec["author"] or rec["author_platform"]
-                    else fallback
-                )
+                who, approved_by, origin = _credit(rec, fallback, source, keep_authors)
                 entry_id = await kb.writer.insert(
                     conn,
                     fields,
                     family_id,
                     who,
                     "approved",
-                    source,
-                    rec["approved_by"],
+                    origin,
+                    approved_by,
                     rec["created_at"],
                     rec["updated_at"],
                     action="add",
@@ -93,14 +93,32 @@ async def import_records(
     return report
 
 
+def _credit(
+    rec: Mapping[str, Any], fallback: Author, source: str, keep_authors: bool
+) -> tuple[Author, str | None, str]:
+    """Who an imported record credits, who approved it, and its `source` column."""
+    if keep_authors:
+        claimed = rec["author"] or rec["author_platform"]
+        who = Author(rec["author"], rec["author_platform"], rec["author_user_id"])
+        return (who if claimed else fallback), rec["approved_by"], source
+    claim = rec["author"] or (
+        f"{rec['author_platform']}:{rec['author_user_id']}" if rec["author_platform"] else None
+    )
+    quoted = f" (file author {json.dumps(claim, ensure_ascii=False)})" if claim else ""
+    return fallback, None, source + quoted
+
+
 async def import_file(
     kb: KnowledgeBase,
     filename: str,
     data: bytes | str,
     family_id: int | None,
     author: Author | None = None,
+    *,
+    keep_authors: bool = True,
 ) -> ImportReport:
-    """Parse a file by its extension and import what is valid."""
+    """Parse a file by its extension and import what is valid (`keep_authors`: see
+    import_records)."""
     try:
         parsed = formats.parse(filename, data)
     except ValueError as exc:  # only the file name can be wrong before any record is read
@@ -108,7 +126,7 @@ async def import_file(
             f"Không đọc được tệp {filename!r}: chỉ nhận tệp .md, .csv, .json hoặc .jsonl.",
             f"Cannot read the file: {exc}",
         ) from exc
-    report = await import_records(kb, parsed.records, family_id, author)
+    report = await import_records(kb, parsed.records, family_id, author, keep_authors=keep_authors)
     report.errors = sorted(parsed.errors + report.errors, key=lambda e: formats._order(e[0]))
     return report
 
