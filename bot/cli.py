@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.core.config import Settings, load_settings
 from bot.core.errors import ConfigError, HearthError
-from bot.core.logs import setup_logging
+from bot.core.logs import scrub, setup_logging
 from bot.core.migrate import MigrationError
 
 log = logging.getLogger("hearth")
@@ -157,18 +157,20 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     func: Callable[[argparse.Namespace], Any] = args.func
+    if not logging.getLogger().handlers:  # until settings are read: scrubbed, warnings only
+        setup_logging("WARNING", ())
     try:
         if getattr(args, "is_async", False):
             return int(asyncio.run(func(args)))
         return int(func(args))
     except (ConfigError, CliUsageError) as exc:
-        sys.stderr.write(f"hearth: {exc}\n")
+        _say(f"hearth: {exc}")
         return 2
     except HearthError as exc:
-        sys.stderr.write(f"hearth: {exc.en}\n")
+        _say(f"hearth: {exc.en}")
         return 2
     except MigrationError as exc:
-        sys.stderr.write(f"hearth: {exc}\n")
+        _say(f"hearth: {exc}")
         return 1
     except KeyboardInterrupt:
         return 130
@@ -180,8 +182,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # the edge: log the traceback, print one line
         log.exception("unexpected failure")
-        sys.stderr.write(f"hearth: unexpected error: {exc.__class__.__name__}: {exc}\n")
+        _say(f"hearth: unexpected error: {exc.__class__.__name__}: {exc}")
         return 1
+
+
+def _say(line: str) -> None:
+    """The one line a failure prints, with every secret masked (an error may quote one)."""
+    sys.stderr.write(scrub(line) + "\n")
 
 
 if __name__ == "__main__":

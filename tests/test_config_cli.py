@@ -160,3 +160,18 @@ def test_kb_search_accepts_any_text(tmp_path: Path, query: str) -> None:
     result = hearth(tmp_path, "kb", "search", query, "--json")
     assert result.returncode == 0, result.stderr
     assert isinstance(json.loads(result.stdout), list)
+
+
+def test_dotenv_reads_quoted_values_with_a_comment_after_them(tmp_path: Path) -> None:
+    """`.env` is read by python-dotenv: `A="abc" # note` is abc, not `"abc"`."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        'LLM_MODEL="gemma 3" # the local one\n'
+        "export LLM_BASE_URL='http://127.0.0.1:8080/v1'\n"
+        "HEARTH_LOG_LEVEL=debug # loud\n",
+        encoding="utf-8",
+    )
+    s = load_settings({"HEARTH_DB": str(tmp_path / "x.db")}, dotenv=env_file)
+    assert s.endpoints[0].model == "gemma 3"
+    assert s.endpoints[0].base_url == "http://127.0.0.1:8080/v1"
+    assert s.log_level == "DEBUG"

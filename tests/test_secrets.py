@@ -232,3 +232,39 @@ def test_webhook_mode_without_a_secret_does_not_start(tmp_path: Path) -> None:
     err = proc.stderr.decode()
     assert "TELEGRAM_WEBHOOK_SECRET" in err and err.count("\n") == 1
     assert_no_secret("stderr", proc.stderr)
+
+
+def test_item_c_a_rejected_telegram_token_is_never_printed(tmp_path: Path) -> None:
+    """Hardening C: a revoked or wrong token makes `hearth run` stop with one line that says
+    so — and neither that line nor any log line carries the token."""
+    from tests.servers.telegram_api import running_telegram
+
+    with running_telegram(token="111:the-right-token-is-another-one") as (_fake, base, files):
+        proc = run_hearth(
+            tmp_path,
+            ["run"],
+            TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+            TELEGRAM_API_BASE_URL=base,
+            TELEGRAM_API_BASE_FILE_URL=files,
+            HEARTH_LOG_LEVEL="DEBUG",
+        )
+    err = proc.stderr.decode()
+    assert proc.returncode != 0
+    assert "token" in err.lower()
+    assert_no_secret("stderr", proc.stderr)
+    assert_no_secret("stdout", proc.stdout)
+
+
+def test_item_c_unexpected_errors_are_scrubbed_before_any_config_is_read(tmp_path: Path) -> None:
+    """Hardening C: the CLI's last line of defence masks the secrets it finds in the
+    environment even when the settings themselves could not be read."""
+    from bot.core.logs import scrub
+
+    env = {
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "LLM_ENDPOINTS": json.dumps(
+            [{"base_url": "http://127.0.0.1:9/v1", "model": "m", "api_key": LLM_API_KEY}]
+        ),
+    }
+    text = scrub(f"url /bot{TELEGRAM_TOKEN}/getMe key={LLM_API_KEY}", env)
+    assert TELEGRAM_TOKEN not in text and LLM_API_KEY not in text and "***" in text

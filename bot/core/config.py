@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from dotenv import dotenv_values
+
 from bot.core.errors import ConfigError
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -83,25 +85,44 @@ class Settings:
         return tuple(v for v in values if v and len(v) >= 4)
 
 
+SECRET_VARS = (
+    "TELEGRAM_BOT_TOKEN",
+    "ZALO_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "ZALO_WEBHOOK_SECRET",
+    "LLM_API_KEY",
+)
+
+
 def read_dotenv(path: Path) -> dict[str, str]:
-    """Parse a `.env` file (KEY=VALUE, optional quotes, # comments) without a dependency."""
-    values: dict[str, str] = {}
+    """A `.env` file's values through python-dotenv (quotes, comments, `export`)."""
     if not path.is_file():
-        return values
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :]
-        key, _, value = line.partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        else:
-            value = value.split(" #", 1)[0].strip()
-        values[key.strip()] = value
-    return values
+        return {}
+    return {k: v for k, v in dotenv_values(path, encoding="utf-8").items() if v is not None}
+
+
+def raw_environment(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> dict[str, str]:
+    """`.env` under the real environment, unvalidated: what settings are read from."""
+    env: dict[str, str] = {}
+    if dotenv is not None:
+        env.update(read_dotenv(dotenv))
+    env.update(os.environ if environ is None else environ)
+    return env
+
+
+def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Every secret the environment holds, even where it does not validate: the CLI masks
+    them in the one line it prints on any failure."""
+    values = [env.get(name, "").strip() for name in SECRET_VARS]
+    try:
+        endpoints = json.loads(env.get("LLM_ENDPOINTS", "") or "[]")
+    except ValueError:
+        endpoints = []
+    if isinstance(endpoints, list):
+        values += [str(e.get("api_key") or "") for e in endpoints if isinstance(e, dict)]
+    return tuple(v for v in values if len(v) >= 4)
 
 
 def _is_loopback(url: str) -> bool:
@@ -193,10 +214,7 @@ def load_settings(
     environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
 ) -> Settings:
     """Merge `.env` under the real environment and validate every value."""
-    env: dict[str, str] = {}
-    if dotenv is not None:
-        env.update(read_dotenv(dotenv))
-    env.update(os.environ if environ is None else environ)
+    env = raw_environment(environ, dotenv)
 
     admins = frozenset(a.strip() for a in env.get("HEARTH_ADMINS", "").split(",") if a.strip())
     for admin in admins:

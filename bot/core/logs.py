@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+
+from bot.core.config import raw_environment, secret_values
+
+_registered: tuple[str, ...] = ()
+
+
+def scrub(text: str, env: Mapping[str, str] | None = None) -> str:
+    """Mask every known secret (the configured ones and any the environment holds) in a
+    line about to be printed, so no error message can carry a token."""
+    found = secret_values(raw_environment() if env is None else env)
+    for secret in sorted({*_registered, *found}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 class SecretFilter(logging.Filter):
@@ -32,12 +45,14 @@ class SecretFilter(logging.Filter):
 
 def setup_logging(level: str, secrets: Iterable[str]) -> None:
     """One stderr handler for the whole process; noisy libraries kept at WARNING."""
+    global _registered
+    _registered = tuple({s for s in (*secrets, *secret_values(raw_environment())) if s})
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(SecretFilter(secrets))
+    handler.addFilter(SecretFilter(_registered))
     root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("httpx", "httpx2", "httpcore", "telegram", "openai", "aiosqlite", "apscheduler"):

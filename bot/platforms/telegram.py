@@ -24,7 +24,7 @@ from telegram import (
     BotCommandScopeDefault,
     Update,
 )
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -38,7 +38,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.core.config import Settings
-from bot.core.errors import FileUnavailable, HearthError
+from bot.core.errors import ConfigError, FileUnavailable, HearthError
 from bot.core.tasks import finish_or_cancel
 from bot.core.types import CallbackEvent
 from bot.platforms.telegram_http import GatedHTTPXRequest, LiteBotRequest
@@ -320,7 +320,13 @@ async def run_telegram(
     """
     adapter = TelegramAdapter(app.pipeline, settings)
     application = adapter.application
-    await application.initialize()
+    try:
+        await application.initialize()
+    except InvalidToken:  # PTB's message quotes the token: say what happened without it
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN: Telegram rejected the token (revoked or mistyped); "
+            "ask @BotFather for the current one"
+        ) from None
     resume: asyncio.Task[Any] | None = None
     try:
         await adapter.register_commands()
