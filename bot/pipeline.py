@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from bot.core.answers import answer_for_message_in
 from bot.core.errors import HearthError
@@ -14,6 +12,7 @@ from bot.core.families import Family, Member
 from bot.core.i18n import reply_language, tr
 from bot.core.types import CallbackEvent, Incoming, Outbox, Reply
 from bot.core.usage import normalize_question, return_in
+from bot.inbound import clean_event, clean_incoming, clean_label
 from bot.turns import (
     ChatTurns,
     FetchFor,
@@ -61,16 +60,6 @@ class NullOutbox:
         """Nothing runs in the background."""
 
 
-def clean_text(text: str, limit: int) -> tuple[str, bool]:
-    """Make any input safe to store and search: no NUL, no lone surrogates, NFC, capped."""
-    text = text.replace("\x00", "")
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = unicodedata.normalize("NFC", text)
-    if len(text) > limit:
-        return text[:limit], True
-    return text, False
-
-
 class Pipeline:
     """Adapters call `handle`; everything after that is messenger-agnostic."""
 
@@ -106,8 +95,7 @@ class Pipeline:
             quiet_since = None if chat.lock.locked() else chat.turns
             async with self.turns.lock(f"store:{key}"):  # arrival order = processing order
                 try:
-                    text, cut = clean_text(inc.text, self.services.settings.max_message_chars)
-                    inc = replace(inc, text=text)
+                    inc, cut = clean_incoming(inc, self.services.settings.max_message_chars)
                     arrival = await self.services.families.arrive(
                         who_of(inc), lambda conn, f, m: store_in(conn, f, m, inc)
                     )
@@ -310,6 +298,7 @@ class Pipeline:
 
     async def handle_callback(self, event: CallbackEvent) -> str:
         """A button press: log the return and give the toast text for the messenger."""
+        event = clean_event(event)
         inc = Incoming(
             event.platform,
             event.chat_id,
@@ -353,6 +342,8 @@ class Pipeline:
         first seen through a reaction would otherwise be stored as a private chat) and never
         rewrites a member's role (a reaction does not say whether they are a chat admin).
         """
+        chat_id, user_id, message_id = map(clean_label, (chat_id, user_id, message_id))
+        emoji = clean_label(emoji, 32)
         db = self.services.db
         family_id = await db.scalar(
             "SELECT id FROM families WHERE platform = ? AND chat_id = ?", (platform, chat_id)

@@ -620,7 +620,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"ok": True, "result": result})
 
     def _json(self, status: int, payload: dict[str, Any]) -> None:
-        self._send(status, json.dumps(payload, ensure_ascii=False).encode(), "application/json")
+        try:
+            body = json.dumps(payload, ensure_ascii=False).encode()
+        except UnicodeEncodeError:  # a lone surrogate: Telegram sends it as a \ud800 escape
+            body = json.dumps(payload).encode()
+        self._send(status, body, "application/json")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)
