@@ -168,7 +168,7 @@ class Answerer:
         services = ctx.services
         fid = ctx.family.id
         profile = await ctx.family_profile()
-        strict = profile.get("privacy", "") == "strict" and not _model_is_local(services.llm)
+        strict = profile.get("privacy", "") == "strict" and _leaves_the_machine(services.llm)
         # memory is read on the database thread while the search does its own work here
         memory, (hits, glossary) = await asyncio.gather(
             services.memory.recall(fid, services.settings.history_tokens, facts=not strict),
@@ -324,9 +324,11 @@ async def _knowledge(kb: Any, question: str, family_id: int) -> tuple[list[Searc
     return hits, await kb.glossary_for(question, family_id)
 
 
-def _model_is_local(llm: Any) -> bool:
+def _leaves_the_machine(llm: Any) -> bool:
+    """Whether a prompt may reach a model off this machine: privacy strict only hides family
+    data then. No client or no endpoint means knowledge-base answers, read here alone."""
     endpoints = getattr(llm, "endpoints", None) or ()
-    return bool(endpoints) and all(e.local for e in endpoints)
+    return any(not e.local for e in endpoints)
 
 
 def _quote_verbatim(ctx: Ctx, hit: SearchHit) -> str:
