@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
 .PHONY: run test lint bench chat clean local-model run-local
+.PHONY: coverage
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,13 @@ lint: $(DEVSTAMP)
 
 bench: $(STAMP)
 	$(BIN)/hearth bench
+
+# The suite under coverage, `hearth` subprocesses included ([tool.coverage.run] patch).
+coverage: $(DEVSTAMP)
+	$(BIN)/coverage erase
+	$(BIN)/coverage run -m pytest -q
+	$(BIN)/coverage combine --quiet
+	$(BIN)/coverage report
 
 clean:
 	rm -rf $(VENV) build *.egg-info

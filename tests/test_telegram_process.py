@@ -29,6 +29,7 @@ from tests.servers.telegram_api import (
     parse_html,
     running_telegram,
 )
+from tests.support.processes import measured
 
 GROUP = -100555
 KB_GROUP = -100556
@@ -88,6 +89,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
             "LLM_MODEL": "fake-model",
             "HEARTH_LOG_LEVEL": "INFO",
         }
+        env = measured(env)  # a clean environment, still counted by `make coverage`
         log = tmp_path / "hearth.log"
         with log.open("wb") as sink:
             proc = subprocess.Popen(
