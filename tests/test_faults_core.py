@@ -6,14 +6,18 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.app import Hearth
+from bot.core.families import Who
 from bot.core.types import Reply
+from bot.turns import ChatTurns, nothing
 from tests import faults
 from tests.support import RecordingOutbox, msg
 
@@ -218,21 +222,102 @@ async def test_a_message_waiting_for_its_turn_is_already_stored(
     )
 
 
-async def test_resume_and_a_live_delivery_answer_once(hearth: Hearth) -> None:
-    """resume_pending at start races the first live messages: still one answer each."""
+@dataclass
+class GatedOutbox(RecordingOutbox):
+    """A messenger whose sends wait until the test lets them through."""
+
+    sending: asyncio.Event = field(default_factory=asyncio.Event)
+    go: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, reply: Reply) -> list[str]:
+        self.sending.set()
+        await self.go.wait()
+        return await super().send(reply)
+
+
+def turn_asked_for(turns: ChatTurns, key: str, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Set when a task asks for chat `key`'s turn through `ChatTurns.lock`: in the pipeline
+    only resume_pending does, once its scan found a pending row of that chat."""
+    asked = asyncio.Event()
+    real = turns.lock
+
+    @asynccontextmanager
+    async def lock(k: str) -> AsyncIterator[None]:
+        if k == key:
+            asked.set()
+        async with real(k):
+            yield
+
+    monkeypatch.setattr(turns, "lock", lock)
+    return asked
+
+
+REMEMBERED = "Đã ghi nhớ: Bà thích chè đậu"
+
+
+def remembered(out: RecordingOutbox) -> list[str]:
+    return [t for t in out.texts if t == REMEMBERED]
+
+
+async def test_resume_skips_a_message_a_live_turn_is_answering(
+    hearth: Hearth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """resume_pending at start scans while a live message is stored but not yet answered
+    (its reply is on the way): the live turn answers it, resume_pending leaves it."""
     await hearth.pipeline.handle(msg("/start", chat="race"), RecordingOutbox())
-    await hearth.pipeline.handle(msg("/memory", chat="race", message_id="r1"), DownOutbox())
-    out = RecordingOutbox()
-    live = [msg(f"/remember điều {i}", chat="race") for i in range(3)]
-    resumed = asyncio.create_task(hearth.pipeline.resume_pending("console", lambda c: out))
-    await asyncio.gather(*(hearth.pipeline.handle(m, out) for m in live))
-    await resumed
-    assert len([t for t in out.texts if "Đã ghi nhớ" in t]) == 3
-    assert len([t for t in out.texts if "Những điều" in t or "Chưa có gì" in t]) == 1
-    assert (
-        await hearth.services.db.scalar("SELECT count(*) FROM messages WHERE status = 'pending'")
-        == 0
+    live = GatedOutbox()
+    turn = asyncio.create_task(
+        hearth.pipeline.handle(
+            msg("/remember Bà thích chè đậu", chat="race", message_id="r1"), live
+        )
     )
+    await live.sending.wait()  # stored, its turn running, the reply not sent yet
+    assert await status_of(hearth, "r1") == "pending"
+    asked = turn_asked_for(hearth.pipeline.turns, "console:race", monkeypatch)
+    resumed_out = RecordingOutbox()
+    resume = asyncio.create_task(hearth.pipeline.resume_pending("console", lambda c: resumed_out))
+    await asked.wait()  # the scan saw r1 pending and waits for the chat's turn
+    live.go.set()
+    await turn
+    assert await resume == 0
+    assert resumed_out.texts == []
+    assert remembered(live) == [REMEMBERED]
+    assert await status_of(hearth, "r1") == "answered"
+
+
+async def test_a_live_turn_skips_a_message_resume_answered(
+    hearth: Hearth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live message is stored, then resume_pending scans and takes the chat's turn
+    before the live turn does: resume_pending answers it, the live turn leaves it."""
+    await hearth.pipeline.handle(msg("/start", chat="race"), RecordingOutbox())
+    stored, go = asyncio.Event(), asyncio.Event()
+    families = hearth.services.families
+    real_arrive = families.arrive
+
+    async def arrive(who: Who, then: Any) -> Any:
+        arrival = await real_arrive(who, then)
+        if then is not nothing:  # a live delivery's store, not resume_pending's look-up
+            stored.set()
+            await go.wait()
+        return arrival
+
+    monkeypatch.setattr(families, "arrive", arrive)
+    live = RecordingOutbox()
+    turn = asyncio.create_task(
+        hearth.pipeline.handle(
+            msg("/remember Bà thích chè đậu", chat="race", message_id="r2"), live
+        )
+    )
+    await stored.wait()  # r2 is in the database; its turn has not been asked for yet
+    assert await status_of(hearth, "r2") == "pending"
+    resumed_out = RecordingOutbox()
+    assert await hearth.pipeline.resume_pending("console", lambda c: resumed_out) == 1
+    go.set()
+    await turn
+    assert remembered(resumed_out) == [REMEMBERED]
+    assert live.texts == []
+    assert await status_of(hearth, "r2") == "answered"
 
 
 async def status_by_text(hearth: Hearth, text: str) -> str | None:
