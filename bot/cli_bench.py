@@ -16,6 +16,10 @@ def _positive(text: str) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.context:
+        from bot.bench.context_eval import run_cli
+
+        return run_cli(args.json)
     from bot.bench import report
     from bot.bench.runner import Plan, run_bench
     from bot.cli import CliUsageError, print_json
@@ -54,6 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the `bench` noun."""
     bench = sub.add_parser("bench", help="measure Hearth's own overhead on a synthetic database")
     bench.add_argument("--json", action="store_true", help="print one JSON document")
+    bench.add_argument(
+        "--context", action="store_true", help="context quality on the held-out questions"
+    )
     bench.add_argument("--quick", action="store_true", help="small scale for CI (< 30 s)")
     bench.add_argument("--families", type=_positive)
     bench.add_argument("--messages", type=_positive, help="synthetic history size")
