@@ -10,6 +10,7 @@ import pytest
 from bot.app import Hearth, build
 from bot.core.config import Settings, load_settings
 from tests.servers.openai_server import OpenAIServer, running_openai_server
+from tests.servers.zalo_api import ZaloApiServer, running_zalo_api
 
 
 def make_settings(tmp_path: Path, **env: str) -> Settings:
@@ -60,3 +61,10 @@ def telegram_api():  # type: ignore[no-untyped-def]
 
     with running_telegram() as served:
         yield served
+
+
+@pytest.fixture
+def zalo_api() -> Iterator[ZaloApiServer]:
+    """A loopback Zalo Bot API whose long polls return after 0.2 s when nothing came."""
+    with running_zalo_api(long_poll_cap_s=0.2) as api:
+        yield api

@@ -34,12 +34,6 @@ ANSWER = "Fake answer about:"
 
 
 @pytest.fixture
-def zalo_api() -> Iterator[ZaloApiServer]:
-    with running_zalo_api(long_poll_cap_s=0.2) as api:
-        yield api
-
-
-@pytest.fixture
 def model() -> Iterator[OpenAIServer]:
     with running_openai_server() as server:
         yield server

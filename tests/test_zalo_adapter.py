@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,15 +19,10 @@ from bot.core.errors import ConfigError
 from bot.core.types import Reply
 from bot.platforms.zalo import run_zalo
 from tests.conftest import make_settings
-from tests.servers.zalo_api import ZaloApiServer, running_zalo_api
+from tests.servers.zalo_api import ZaloApiServer
+from tests.support.net import free_port
 
 FOOTER = "👍 /hay_{n} · 👎 /chuahay_{n} · 📌 /luu_{n}"
-
-
-@pytest.fixture
-def zalo_api() -> Iterator[ZaloApiServer]:
-    with running_zalo_api(long_poll_cap_s=0.2) as api:
-        yield api
 
 
 def zalo_settings(tmp_path: Path, api: ZaloApiServer, **env: str) -> Settings:
@@ -230,16 +224,10 @@ async def test_a_refused_token_is_a_config_error(app: Hearth, zalo_api: ZaloApiS
         await run_zalo(app, settings, asyncio.Event())
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.parametrize("wrapped", [True, False])
 async def test_webhook_mode(tmp_path: Path, zalo_api: ZaloApiServer, wrapped: bool) -> None:
     zalo_api.state.webhook_wrapped = wrapped
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/zalo/hook"
     settings = zalo_settings(
         tmp_path,
@@ -289,9 +277,7 @@ async def test_webhook_without_secret_is_refused(app: Hearth, zalo_api: ZaloApiS
 
 
 async def test_zalo_unreachable_at_start_is_waited_out_until_stop(app: Hearth) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{s.getsockname()[1]}/bot"
+    dead = f"http://127.0.0.1:{free_port()}/bot"  # nobody listens there
     settings = Settings(zalo_token="1:abcdefghij", zalo_api_base_url=dead)
     stop = asyncio.Event()
     task = asyncio.create_task(run_zalo(app, settings, stop, backoff_s=0.01))

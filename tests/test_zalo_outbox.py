@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.core.types import Button, Reply
 from bot.platforms.zalo.client import ZaloApiError, ZaloClient
 from bot.platforms.zalo.outbox import ZaloOutbox
-from tests.servers.zalo_api import ZaloApiServer, running_zalo_api
+from tests.servers.zalo_api import ZaloApiServer
 
 FEEDBACK = (
     Button("👍", "fb:up:9", "/hay_9"),
@@ -18,12 +18,6 @@ FEEDBACK = (
     Button("📌", "fb:save:9", "/luu_9"),
 )
 PARAGRAPH = "Rửa sạch cá, ướp nước mắm và tiêu trong hai mươi phút rồi kho lửa nhỏ. "
-
-
-@pytest.fixture
-def zalo_api() -> Iterator[ZaloApiServer]:
-    with running_zalo_api(long_poll_cap_s=0.2) as api:
-        yield api
 
 
 @pytest.fixture
