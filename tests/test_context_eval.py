@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from bot.bench import context_eval
-from bot.bench.context_eval import Outcome, check_targets, summarise
 from bot.bench.context_fixture import KINDS, FixtureError, Question, load_fixture
 from bot.bench.context_prefill import measure_prefill
+from bot.bench.context_score import Outcome, check_targets, summarise, table
 from bot.cli import main
 from knowledge.tokens import estimate_messages_tokens
 from tests.servers.openai_server import CHAT, OpenAIServer, delay, reply
@@ -148,6 +148,9 @@ async def test_questions_go_through_the_chat_path(tmp_path: Path) -> None:
     assert (talk["no_entry"], talk["entries_mean"]) == (1.0, 0.0)
     assert result["kinds"]["en"]["questions"] == 0 and result["kinds"]["en"]["recall"] is None
     assert not [m for m in result["misses"] if m["kind"] == "vi"]
+    shown = table(result).splitlines()
+    assert shown[0].startswith("| kind |") and shown[2].startswith("| vi | 1 | 1 |")
+    assert any(line.startswith("smalltalk_no_entry: 1 (target = 1.0): met") for line in shown)
 
 
 async def test_outcomes_hold_the_logged_prompt(tmp_path: Path) -> None:

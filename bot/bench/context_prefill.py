@@ -18,8 +18,8 @@ from bot.app import build
 from bot.core.config import load_settings
 
 if TYPE_CHECKING:
-    from bot.bench.context_eval import Outcome
     from bot.bench.context_fixture import Fixture
+    from bot.bench.context_score import Outcome
 
 WARM_UP = [{"role": "user", "content": "Xin chào"}]
 
