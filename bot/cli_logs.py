@@ -28,6 +28,7 @@ async def _logs(args: argparse.Namespace) -> int:
     from bot.core.errors import UsageError
     from bot.core.families import FamilyStore
     from bot.core.report import parse_since
+    from bot.dead_letters import DeadLetters
 
     if args.limit < 1:
         raise CliUsageError("--limit must be at least 1")
@@ -44,7 +45,11 @@ async def _logs(args: argparse.Namespace) -> int:
                 family_id = (await FamilyStore(db).resolve(args.family)).id
             except UsageError as exc:
                 raise CliUsageError(exc.en) from None
+        dead = DeadLetters(db)
+        if args.dropped:
+            return _print_dropped(await dead.recent(family_id, args.limit), args.json)
         rows = await AnswerLog(db).recent_log(family_id, args.limit, since)
+        dropped = 0 if args.json else await dead.count(family_id)
     finally:
         await db.close()
     if settings.log_content == "redacted":
@@ -55,14 +60,40 @@ async def _logs(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
         return 0
-    if not rows:
-        print("no answers yet")
-        return 0
-    print(render_logs(rows))
+    print(render_logs(rows) if rows else "no answers yet")
     if args.prompts:
         for row in rows:
             print()
             print(render_prompt(row))
+    if dropped:
+        print(f"\n{dropped} unreadable update(s) dropped: hearth logs --dropped")
+    return 0
+
+
+def _print_dropped(rows: list[dict[str, Any]], as_json: bool) -> int:
+    """Updates and messages that could not be read, newest first."""
+    from bot.cli import print_json
+
+    if as_json:
+        print_json(rows)
+    elif not rows:
+        print("nothing dropped")
+    else:
+        print(
+            render_table(
+                ["time (UTC)", "platform", "ref", "reason"],
+                [
+                    [
+                        str(r["created_at"])[:16].replace("T", " "),
+                        r["platform"],
+                        r["ref"],
+                        r["reason"],
+                    ]
+                    for r in rows
+                ],
+                align="<<<<",
+            )
+        )
     return 0
 
 
@@ -104,5 +135,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     logs.add_argument("--limit", type=int, default=20)
     logs.add_argument("--since", help="only answers from this UTC date on (YYYY-MM-DD)")
     logs.add_argument("--prompts", action="store_true", help="also print every prompt in full")
+    logs.add_argument(
+        "--dropped", action="store_true", help="updates dropped as unreadable, newest first"
+    )
     logs.add_argument("--json", action="store_true")
     logs.set_defaults(func=_logs, is_async=True)

@@ -12,6 +12,7 @@ from bot.core.families import Family, Member
 from bot.core.i18n import reply_language, tr
 from bot.core.types import CallbackEvent, Incoming, Outbox, Reply
 from bot.core.usage import normalize_question, return_in
+from bot.dead_letters import DeadLetters
 from bot.inbound import clean_event, clean_incoming, clean_label
 from bot.turns import (
     ChatTurns,
@@ -67,6 +68,7 @@ class Pipeline:
         self.services = services
         self.registry = registry
         self.turns = ChatTurns()
+        self.dead = DeadLetters(services.db)
 
     async def _language(
         self, family: Family, member: Member, text: str, profile: dict[str, str]
@@ -390,12 +392,12 @@ class Pipeline:
             try:
                 inc = incoming_from(row["payload"], fetch_for)
             except (TypeError, ValueError):
-                log.warning("message %s has no usable payload; marked failed", row["id"])
                 await self.services.db.execute(
                     "UPDATE messages SET status = 'failed' WHERE id = ? AND family_id ="
                     " (SELECT id FROM families WHERE platform = ? AND chat_id = ?)",
                     (row["id"], platform, row["chat_id"]),
                 )
+                await self.dead.drop(platform, f"message {row['id']}", "no usable payload")
                 continue
             async with self.turns.lock(f"{inc.platform}:{inc.chat_id}"):
                 arrival = await self.services.families.arrive(who_of(inc), nothing)

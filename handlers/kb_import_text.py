@@ -44,6 +44,7 @@ WHY_VI = (
     (re.compile(r"^(\w+) must be text$"), "{f0} phải là chữ"),
     (re.compile(r"^(\w+) (.+) is not an ISO timestamp$"), "{f0} {1} không phải ngày giờ ISO"),
     (re.compile(r"^invalid JSON: (.+)$"), "JSON không hợp lệ ({0})"),
+    (re.compile(r"^nested too deeply$"), "lồng nhau quá sâu"),
     (re.compile(r"^bad CSV: (.+)$"), "CSV không hợp lệ ({0})"),
     (re.compile(r"^more cells than header columns$"), "nhiều ô hơn số cột tiêu đề"),
     (

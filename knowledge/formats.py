@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.core import bounded_json
+
 EXPORT_FIELDS = (
     "title",
     "body",
@@ -38,6 +40,9 @@ FORMATS = ("json", "jsonl", "md", "csv")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 TRUE = {"true", "yes", "1", "y", "co", "có"}
 FALSE = {"false", "no", "0", "n", "", "khong", "không"}
+# an entry is a flat object; deeper than this is not an entry (and must not recurse)
+MAX_DEPTH = 64
+TOO_DEEP = "nested too deeply"
 FM_KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s?(.*)$")
 
 
@@ -153,12 +158,15 @@ def _order(where: str) -> tuple[int, str]:
 
 def _parse_json(text: str) -> Parsed:
     try:
-        value = json.loads(text)
+        value = bounded_json.loads_large(text, MAX_DEPTH)
     except json.JSONDecodeError as exc:
         return Parsed(errors=[(f"line {exc.lineno}", f"invalid JSON: {exc.msg}")])
     if not isinstance(value, list):
         return Parsed(errors=[("file", "a .json import must be a list of entries")])
-    return Parsed(records=[(f"index {i}", item) for i, item in enumerate(value)])
+    out = Parsed()
+    for i, item in enumerate(value):
+        _keep(out, f"index {i}", item)
+    return out
 
 
 def _parse_jsonl(text: str) -> Parsed:
@@ -167,10 +175,18 @@ def _parse_jsonl(text: str) -> Parsed:
         if not line.strip():
             continue
         try:
-            out.records.append((f"line {no}", json.loads(line)))
+            _keep(out, f"line {no}", bounded_json.loads_large(line, MAX_DEPTH))
         except json.JSONDecodeError as exc:
             out.errors.append((f"line {no}", f"invalid JSON: {exc.msg}"))
     return out
+
+
+def _keep(out: Parsed, where: str, item: Any) -> None:
+    """A parsed record, or an error when part of it was nested too deeply to read."""
+    if bounded_json.was_cut(item):
+        out.errors.append((where, TOO_DEEP))
+    else:
+        out.records.append((where, item))
 
 
 def _parse_csv(text: str) -> Parsed:

@@ -50,7 +50,14 @@ from bot.platforms.telegram_render import (
     command_menus,
     to_incoming,
 )
-from bot.platforms.telegram_updates import AdminCache, ChatOrderedProcessor, ChatTurn, current_turn
+from bot.platforms.telegram_updates import (
+    AdminCache,
+    BoundedUpdatesRequest,
+    ChatOrderedProcessor,
+    ChatTurn,
+    OnDropped,
+    current_turn,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +77,7 @@ class TelegramAdapter:
         self.settings = settings
         self.clocks = ChatClocks(Pacing() if settings.telegram_rate_limit else Pacing.unlimited())
         self.admins = AdminCache()
-        self.application = build_application(settings)
+        self.application = build_application(settings, on_dropped=self.on_dropped)
         self._inflight: set[asyncio.Task[Any]] = set()
         app = self.application
         app.add_handler(CallbackQueryHandler(self.on_callback))
@@ -203,6 +210,12 @@ class TelegramAdapter:
                     emoji,
                 )
 
+    def on_dropped(self, update_id: str, reason: str) -> None:
+        """An update too malformed to read: one log line and a dead letter."""
+        task = asyncio.create_task(self.pipeline.dead.drop(PLATFORM, update_id, reason))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
     async def on_error(self, update: object, context: CallbackContext) -> None:
         """The one place adapter errors end up: logged with their traceback."""
         log.error("telegram update failed: %s", update, exc_info=context.error)
@@ -255,8 +268,9 @@ class TelegramAdapter:
             log.warning("%d answers left unanswered for the next start", cancelled)
 
 
-def build_application(settings: Settings) -> Application:
-    """ApplicationBuilder with the contract's base URLs, pooled HTTP, rate limiter, ordering."""
+def build_application(settings: Settings, on_dropped: OnDropped | None = None) -> Application:
+    """ApplicationBuilder with the contract's base URLs, pooled HTTP, rate limiter, ordering;
+    `on_dropped` hears of each update too deeply nested to read."""
     if not settings.telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     # Opt in to PTB's coming default (durations as timedelta): RetryAfter then carries a
@@ -277,8 +291,12 @@ def build_application(settings: Settings) -> Application:
             )
         )
         .get_updates_request(
-            HTTPXRequest(
-                connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0, connect_timeout=10.0
+            BoundedUpdatesRequest(
+                connection_pool_size=64,
+                pool_timeout=10.0,
+                read_timeout=15.0,
+                connect_timeout=10.0,
+                on_dropped=on_dropped,
             )
         )
         .concurrent_updates(ChatOrderedProcessor())

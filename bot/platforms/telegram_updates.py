@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -19,11 +19,53 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import Application, BaseUpdateProcessor
+from telegram.request import HTTPXRequest
+
+from bot.core import bounded_json
 
 log = logging.getLogger(__name__)
 
 ADMIN_CACHE_S = 300.0
 MAX_CONCURRENT_UPDATES = 1024
+# A real update nests about ten levels (update, message, the message it replies to, its
+# entities, their users); python-telegram-bot's reader recurses per level and gives up
+# near 900 quoted messages, and then asks for the same update again, forever.
+MAX_UPDATE_DEPTH = 32
+TOO_DEEP = "nested too deeply"
+OnDropped = Callable[[str, str], None]  # (update id, reason)
+
+
+class BoundedUpdatesRequest(HTTPXRequest):
+    """The getUpdates request: an update nested deeper than MAX_UPDATE_DEPTH arrives as a
+    bare `{"update_id"}` (which no handler takes), so the offset moves past it and every
+    update after it is still read; `on_dropped` hears of each one."""
+
+    def __init__(self, *args: Any, on_dropped: OnDropped | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_dropped = on_dropped
+
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
+        """Telegram's answer read to a bounded depth (see the class)."""
+        try:
+            data = bounded_json.loads(payload, MAX_UPDATE_DEPTH + 2)  # + {"result": [ … ]}
+        except ValueError as exc:
+            log.error("Telegram sent a reply that is not JSON (%d bytes)", len(payload))
+            raise TelegramError("Invalid server response") from exc
+        result = data.get("result") if isinstance(data, dict) else None
+        if isinstance(result, list) and bounded_json.was_cut(result):
+            data["result"] = [self._readable(update) for update in result]
+        return data  # type: ignore[no-any-return]
+
+    def _readable(self, update: Any) -> Any:
+        if not bounded_json.was_cut(update):
+            return update
+        update_id = update.get("update_id") if isinstance(update, dict) else None
+        if self.on_dropped is not None:
+            self.on_dropped(str(update_id), TOO_DEEP)
+        else:
+            log.warning("telegram update %s dropped: %s", update_id, TOO_DEEP)
+        return {"update_id": update_id}
+
 
 _turn: ContextVar[ChatTurn | None] = ContextVar("telegram_chat_turn", default=None)
 

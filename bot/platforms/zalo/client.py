@@ -15,10 +15,13 @@ from typing import Any
 
 import httpx
 
+from bot.core import bounded_json
+
 DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com/bot"
 MAX_TEXT = 2000
 RETRY_CODES = frozenset({429, 500, 502, 503, 504})
 AUTH_CODES = frozenset({401, 403, 404})
+MAX_REPLY_DEPTH = 32  # a reply nests a few levels; deeper would make its readers recurse
 
 log = logging.getLogger(__name__)
 
@@ -95,11 +98,13 @@ class ZaloClient:
             timeout=timeout_s if timeout_s is not None else self.request_timeout_s,
         )
         try:
-            body = response.json()
+            body = bounded_json.loads(response.content, MAX_REPLY_DEPTH)
         except ValueError:
             raise ZaloApiError(
                 method, response.status_code, f"non-JSON reply ({len(response.content)} bytes)"
             ) from None
+        if bounded_json.was_cut(body):  # Zalo has already handed it over: it is dropped
+            raise ZaloApiError(method, response.status_code, "reply nested too deeply")
         if not isinstance(body, dict):
             raise ZaloApiError(method, response.status_code, "reply is not a JSON object")
         if body.get("ok") is True:

@@ -16,6 +16,7 @@ import httpx
 
 from bot.core.tasks import finish_or_cancel
 from bot.core.types import Incoming, Outbox
+from bot.dead_letters import DeadLetters
 from bot.platforms.zalo.client import ZaloApiError, ZaloClient
 from bot.platforms.zalo.outbox import ZaloOutbox
 from bot.platforms.zalo.updates import BotIdentity, parse_update
@@ -30,6 +31,8 @@ UNREADABLE_NOTE = (
 
 class Pipeline(Protocol):
     """The part of bot/pipeline.py an adapter uses."""
+
+    dead: DeadLetters
 
     async def handle(self, incoming: Incoming, outbox: Outbox) -> None: ...
 

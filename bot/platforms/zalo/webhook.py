@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import socket
 from urllib.parse import urlparse
@@ -18,14 +17,17 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
+from bot.core import bounded_json
 from bot.core.errors import ConfigError
 from bot.platforms.zalo.dispatch import Dispatcher
-from bot.platforms.zalo.updates import unwrap
+from bot.platforms.zalo.updates import PLATFORM, unwrap
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1024 * 1024
+MAX_DEPTH = 32  # a Zalo update nests a few levels; deeper is not an update
+TOO_DEEP = "nested too deeply"
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -59,18 +61,33 @@ class _UpdateHandler(tornado.web.RequestHandler):
             self.finish({"ok": False, "error_code": 403, "description": "Forbidden"})
             return
         try:
-            body = json.loads(self.request.body or b"null")
+            body = bounded_json.loads(self.request.body or b"null", MAX_DEPTH)
         except ValueError:
-            self.set_status(400)
-            self.finish({"ok": False, "error_code": 400, "description": "Bad Request"})
-            return
+            log.warning("Zalo webhook: a body that is not JSON from %s", self.request.remote_ip)
+            return self._bad_request()
         update = unwrap(body)
         if update is None:
-            self.set_status(400)
-            self.finish({"ok": False, "error_code": 400, "description": "Bad Request"})
-            return
+            log.warning(
+                "Zalo webhook: a body that is not an update from %s", self.request.remote_ip
+            )
+            return self._bad_request()
+        if bounded_json.was_cut(update):
+            await self.dispatcher.pipeline.dead.drop(PLATFORM, "webhook", TOO_DEEP)
+            return self._bad_request()
         await self.dispatcher.submit(update)
         self.finish({"ok": True})
+
+    def _bad_request(self) -> None:
+        self.set_status(400)
+        self.finish({"ok": False, "error_code": 400, "description": "Bad Request"})
+
+
+def _access_log(handler: tornado.web.RequestHandler) -> None:
+    """Refusals are logged once, by the handler, with their reason; the access line of every
+    request only at DEBUG (tornado's default logs each 4xx again as a warning)."""
+    status = handler.get_status()
+    level = logging.ERROR if status >= 500 else logging.DEBUG
+    log.log(level, "%d %s", status, handler.request.method)
 
 
 class WebhookServer:
@@ -79,7 +96,8 @@ class WebhookServer:
     def __init__(self, dispatcher: Dispatcher, secret: str, path: str, listen: str) -> None:
         self.host, self.port = parse_listen(listen)
         app = tornado.web.Application(
-            [(path, _UpdateHandler, {"secret": secret, "dispatcher": dispatcher})]
+            [(path, _UpdateHandler, {"secret": secret, "dispatcher": dispatcher})],
+            log_function=_access_log,
         )
         self._server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY_BYTES)
         self._sockets: list[socket.socket] = []
