@@ -18,7 +18,7 @@ from bot.bench.context_prefill import measure_prefill
 from bot.bench.context_score import Outcome, check_targets, summarise, table
 from bot.cli import main
 from knowledge.tokens import estimate_messages_tokens
-from tests.servers.openai_server import CHAT, OpenAIServer, delay, reply
+from tests.servers.openai_server import CHAT, OpenAIServer, dead_base_url, delay, reply
 
 FIXTURE = context_eval.FIXTURE_DIR
 METRICS = {
@@ -203,6 +203,16 @@ async def test_prefill_ratio_from_the_servers_first_token(
         [{"role": "user", "content": o.question.text}] for o in outcomes[:2]
     ]
     assert all(b["max_tokens"] == 1 and b["stream"] for b in bodies)
+
+
+async def test_prefill_with_no_server_says_why(tmp_path: Path) -> None:
+    root = tmp_path / "fixture"
+    _write_world(root, [{"kind": "vi", "q": "Bánh da lợn", "expect": None}])
+    outcomes = [_outcome("vi", None, None, False, (1,), "ha")]
+    got = await measure_prefill(
+        load_fixture(root), outcomes, dead_base_url(), "m", 5, tmp_path / "m.db"
+    )
+    assert got["worst_family_ratio"] is None and "did not answer" in got["reason"]
 
 
 def test_bench_context_prints_one_json_document(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.app import build
 from bot.core.config import load_settings
+from bot.core.errors import LLMUnavailable
 
 if TYPE_CHECKING:
     from bot.bench.context_fixture import Fixture
@@ -56,7 +57,10 @@ async def measure_prefill(
     families: list[dict[str, Any]] = []
     ratios: list[float] = []
     try:
-        await first_token_ms(llm, WARM_UP)
+        try:
+            await first_token_ms(llm, WARM_UP)
+        except LLMUnavailable as exc:
+            return {"worst_family_ratio": None, "reason": f"the model did not answer: {exc}"}
         for spec in fixture.families:
             series = [o for o in outcomes if o.question.family == spec.slug and o.prompt]
             series = series[:per_family]

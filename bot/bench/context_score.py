@@ -183,4 +183,10 @@ def table(result: dict[str, Any]) -> str:
     prefill = result["prefill"]
     if prefill.get("reason"):
         lines.append(f"prefill: {prefill['reason']}")
+    for f in prefill.get("families", ()):
+        lines.append(
+            f"prefill {f['family']}: Hearth's prompt {f['hearth_ms_median']} ms, bare question"
+            f" {f['bare_ms_median']} ms, ratio {f['ratio_median']}x (median of"
+            f" {f['questions']} consecutive questions, prompt {f['prompt_tokens_median']} tokens)"
+        )
     return "\n".join(lines)
