@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +37,7 @@ PHRASE = st.lists(WORDS, min_size=1, max_size=6).map(" ".join)
 CHAT_ID = st.text("abcdefghijklmnop0123456789-", min_size=1, max_size=12)
 USER_ID = st.sampled_from(["u1", "u2", "u3", "shared"])
 PLATFORM = st.sampled_from(["console", "telegram", "zalo"])
-# Views a member of B may open; those whose command is not registered yet are skipped.
+# Views a member of B may open; every one must be a registered command.
 VIEWS = (
     "/memory",
     "/saved",
@@ -125,6 +125,10 @@ async def _play(hearth: Hearth, sc: Scenario, server: Any = None) -> list[str]:
     """Run the scenario; return every text B could observe or that was sent for B."""
     pipeline = hearth.pipeline
     registry = hearth.services.registry
+    for name in ("family", "kb", "suggest", *(view.split()[0][1:] for view in VIEWS)):
+        assert registry.find(name) is not None, f"/{name} is not registered"
+    kb = hearth.services.kb
+    assert kb is not None, "the knowledge base is off"
     n = 0
 
     async def say(fam: Family, user: str, text: str, out: RecordingOutbox) -> None:
@@ -136,15 +140,10 @@ async def _play(hearth: Hearth, sc: Scenario, server: Any = None) -> list[str]:
     admin_a = sc.a_members[0]
     for fact in sc.a_facts:
         await say(sc.a, admin_a, f"/remember {fact}", out_a)
-    if registry.find("family") is not None:
-        await say(sc.a, admin_a, f"/family set note {sc.a_profile_note}", out_a)
-    else:
-        fam = await hearth.services.families.ensure(sc.a.platform, sc.a.chat_id, sc.a.kind)
-        await hearth.services.families.set_profile(fam.id, "note", sc.a_profile_note)
-    if registry.find("kb") is not None:
-        for title, body in sc.a_entries:
-            await say(sc.a, admin_a, f"/kb add {title} | {body}", out_a)
-    if registry.find("suggest") is not None and sc.a_entries:
+    await say(sc.a, admin_a, f"/family set note {sc.a_profile_note}", out_a)
+    for title, body in sc.a_entries:
+        await say(sc.a, admin_a, f"/kb add {title} | {body}", out_a)
+    if sc.a_entries:
         title, body = sc.a_entries[0]
         await say(sc.a, sc.a_members[-1], f"/suggest {title} | {body}", out_a)
     for i, question in enumerate(sc.a_questions):
@@ -161,11 +160,9 @@ async def _play(hearth: Hearth, sc: Scenario, server: Any = None) -> list[str]:
     for i, question in enumerate(sc.b_questions):
         await say(sc.b, sc.b_members[i % len(sc.b_members)], question, out_b)
     for view in VIEWS:
-        if registry.find(view.split()[0][1:]) is not None:
-            await say(sc.b, sc.b_members[0], view, out_b)
-    if registry.find("kb") is not None:
-        for question in sc.b_questions:
-            await say(sc.b, sc.b_members[0], f"/kb search {question}", out_b)
+        await say(sc.b, sc.b_members[0], view, out_b)
+    for question in sc.b_questions:
+        await say(sc.b, sc.b_members[0], f"/kb search {question}", out_b)
 
     await hearth.services.answers.drain()  # background summaries are B's too
     seen = [r.text for r in out_b.sent]
@@ -185,21 +182,20 @@ async def _play(hearth: Hearth, sc: Scenario, server: Any = None) -> list[str]:
     if server is not None:  # every request that reached the model while B was served
         seen += [json.dumps(r.body, ensure_ascii=False) for r in server.history[wire_before:]]
         assert len(server.history) > wire_before, "B's questions never reached the model"
-    if hearth.services.kb is not None:
-        for question in sc.b_questions:
-            for hit in await hearth.services.kb.search(question, fam_b.id, limit=20):
-                seen += [hit.entry.title, hit.entry.body, hit.snippet]
+    for question in sc.b_questions:
+        for hit in await kb.search(question, fam_b.id, limit=20):
+            seen += [hit.entry.title, hit.entry.body, hit.snippet]
     return seen
 
 
-async def _scenario(sc: Scenario, server: Any = None) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {"LLM_BASE_URL": server.base_url, "LLM_MODEL": "m"} if server is not None else {}
-        hearth = await build(make_settings(Path(tmp), **env))
-        try:
-            seen = await _play(hearth, sc, server)
-        finally:
-            await hearth.aclose()
+async def _scenario(sc: Scenario, where: Path, server: Any = None) -> None:
+    """One example on its own database in `where` (a fresh folder under pytest's tmp)."""
+    env = {"LLM_BASE_URL": server.base_url, "LLM_MODEL": "m"} if server is not None else {}
+    hearth = await build(make_settings(where, **env))
+    try:
+        seen = await _play(hearth, sc, server)
+    finally:
+        await hearth.aclose()
     leaks = [text for text in seen if SENTINEL in text]
     assert not leaks, f"family A's data reached family B: {leaks[0][:300]!r}"
 
@@ -210,8 +206,10 @@ async def _scenario(sc: Scenario, server: Any = None) -> None:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(sc=scenarios())
-def test_nothing_of_family_a_reaches_family_b(sc: Scenario) -> None:
-    asyncio.run(_scenario(sc))
+def test_nothing_of_family_a_reaches_family_b(
+    tmp_path_factory: pytest.TempPathFactory, sc: Scenario
+) -> None:
+    asyncio.run(_scenario(sc, tmp_path_factory.mktemp("isolation")))
 
 
 @settings(
@@ -220,13 +218,15 @@ def test_nothing_of_family_a_reaches_family_b(sc: Scenario) -> None:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(sc=scenarios())
-def test_nothing_of_family_a_reaches_the_model_for_family_b(sc: Scenario) -> None:
+def test_nothing_of_family_a_reaches_the_model_for_family_b(
+    tmp_path_factory: pytest.TempPathFactory, sc: Scenario
+) -> None:
     """The same property on the wire: request bodies the loopback model received for B."""
     with running_openai_server() as server:
-        asyncio.run(_scenario(sc, server))
+        asyncio.run(_scenario(sc, tmp_path_factory.mktemp("isolation"), server))
 
 
-def test_the_property_can_fail() -> None:
+def test_the_property_can_fail(tmp_path: Path) -> None:
     """Sanity: the same check sees A's data when B is, in fact, A's own chat."""
     home = Family("telegram", "-100", "group")
     same = Scenario(
@@ -241,7 +241,7 @@ def test_the_property_can_fail() -> None:
         b_questions=["bà nội ăn cay không?"],
     )
     try:
-        asyncio.run(_scenario(same))
+        asyncio.run(_scenario(same, tmp_path))
     except AssertionError as exc:
         assert SENTINEL in str(exc)
     else:

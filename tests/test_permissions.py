@@ -169,22 +169,19 @@ def _in_group(platform: str, who: Who, text: str, **extra: Any) -> Incoming:
 
 
 async def _seed(hearth: Hearth, platform: str) -> dict[str, str]:
-    """A group with one fact, one answer and (when the KB exists) one entry; ids to fill in."""
+    """A group with one fact, one answer and one knowledge entry; their ids to fill in."""
     pipeline, out = hearth.pipeline, RecordingOutbox()
     admin = ROLES[1]
     await pipeline.handle(msg("/start", chat="out", user="out", platform=platform), out)
     await pipeline.handle(_in_group(platform, admin, "/start"), out)
     await pipeline.handle(_in_group(platform, admin, "/remember Nhà có nồi đất"), out)
     await pipeline.handle(_in_group(platform, admin, "Làm canh chua thế nào?"), out)
-    values = {"answer": str(out.last.answer_id), "entry": "1"}
-    if hearth.services.registry.find("kb") is not None:
-        await pipeline.handle(
-            _in_group(platform, admin, "/kb add Canh chua | Me, cá, cà chua"), out
-        )
-        row = await hearth.services.db.fetchone("SELECT max(id) AS id FROM entries")
-        if row is not None and row["id"] is not None:
-            values["entry"] = str(row["id"])
-    return values
+    answer = str(out.last.answer_id)
+    assert hearth.services.registry.find("kb") is not None, "/kb is not registered"
+    await pipeline.handle(_in_group(platform, admin, "/kb add Canh chua | Me, cá, cà chua"), out)
+    row = await hearth.services.db.fetchone("SELECT max(id) AS id FROM entries")
+    assert row is not None and row["id"] is not None, out.texts[-1:]
+    return {"answer": answer, "entry": str(row["id"])}
 
 
 @pytest.fixture(scope="module")
