@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from bot.app import Hearth, build
 from bot.core.config import Settings, load_settings
@@ -68,3 +70,21 @@ def zalo_api() -> Iterator[ZaloApiServer]:
     """A loopback Zalo Bot API whose long polls return after 0.2 s when nothing came."""
     with running_zalo_api(long_poll_cap_s=0.2) as api:
         yield api
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Hypothesis keeps its examples and caches in the run's tmp, not in ./.hypothesis:
+    tests write only under pytest's temporary folder."""
+    set_hypothesis_home_dir(tmp_path_factory.mktemp("hypothesis"))
+
+
+@pytest.fixture(autouse=True)
+def temp_files_in_pytest_tmp(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tempfile` in the test and in the processes it starts (TMPDIR) lands in a folder of
+    the run's tmp, beside the test's tmp_path: nothing is left in the system's /tmp."""
+    scratch = str(tmp_path_factory.mktemp("tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", scratch)
+    monkeypatch.setenv("TMPDIR", scratch)

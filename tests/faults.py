@@ -2,7 +2,8 @@
 
 A row is recorded only after its test's assertions passed, so the table never claims an
 outcome the run did not show. It is printed in the terminal summary and written to
-`build/fault-table.md` (the same table as in docs/promises.md).
+`fault-table.md` in pytest's temporary folder (the run's tmp_path root, named in the
+summary; the same table as in docs/promises.md): tests write nothing into the repository.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def record(
     request: pytest.FixtureRequest, fault: str, user_sees: str, stored: str, after_restart: str
 ) -> None:
     """Call at the very end of a passing fault test."""
-    _install(request.config)
+    factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+    _install(request.config, factory.getbasetemp() / "fault-table.md")
     _ROWS[fault] = Row(fault, user_sees, stored, after_restart, request.node.nodeid)
 
 
@@ -78,8 +80,8 @@ def table() -> str:
 class _Reporter:
     """A pytest plugin registered on first use: prints and writes the table at the end."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, target: Path) -> None:
+        self.target = target
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not _ROWS:
@@ -87,11 +89,10 @@ class _Reporter:
         text = table()
         terminalreporter.write_sep("=", "fault → outcome (verified rows only)")
         terminalreporter.write(text)
-        target = self.root / "build" / "fault-table.md"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text("# Fault → outcome\n\n" + text, encoding="utf-8")
+        self.target.write_text("# Fault → outcome\n\n" + text, encoding="utf-8")
+        terminalreporter.write_line(f"(also in {self.target})")
 
 
-def _install(config: pytest.Config) -> None:
+def _install(config: pytest.Config, target: Path) -> None:
     if config.pluginmanager.get_plugin("hearth-fault-table") is None:
-        config.pluginmanager.register(_Reporter(Path(config.rootpath)), "hearth-fault-table")
+        config.pluginmanager.register(_Reporter(target), "hearth-fault-table")
