@@ -19,7 +19,7 @@ from bot.core.families import Who
 from bot.core.types import Reply
 from bot.turns import ChatTurns, nothing
 from tests import faults
-from tests.support import RecordingOutbox, msg
+from tests.support import DownOutbox, RecordingOutbox, msg
 
 
 @contextmanager
@@ -94,13 +94,6 @@ async def test_database_busy_beyond_the_timeout_says_so_in_the_users_language(
         "not stored (the database refused every write)",
         "the resent message is stored and answered once",
     )
-
-
-class DownOutbox(RecordingOutbox):
-    """A messenger whose every send fails with a network error."""
-
-    async def send(self, reply: Reply) -> list[str]:
-        raise ConnectionError("network is unreachable")
 
 
 async def test_undeliverable_reply_is_answered_once_after_restart(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -16,27 +15,7 @@ from handlers import kb as kb_handlers
 from handlers import review as review_handlers
 from handlers.base import Ctx, Registry, Services, parse_command
 from tests.kb_support import open_kb
-
-
-@dataclass
-class RecordingOutbox:
-    """The adapter side of a turn, remembering what was sent."""
-
-    wants_preview: bool = False
-    sent: list[Reply] = field(default_factory=list)
-
-    async def typing(self) -> None:
-        return None
-
-    async def preview(self, text: str) -> None:
-        return None
-
-    async def send(self, reply: Reply) -> list[str]:
-        self.sent.append(reply)
-        return [str(len(self.sent))]
-
-    async def close(self) -> None:
-        return None
+from tests.support import RecordingOutbox
 
 
 class Chat:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.app import Hearth
-from tests.support import RecordingOutbox, msg
+from tests.support import DownOutbox, RecordingOutbox, msg
 
 
 async def count(hearth: Hearth, sql: str, *params: object) -> int:
@@ -77,13 +77,8 @@ async def test_same_chat_messages_stay_in_order(hearth: Hearth) -> None:
     assert facts == [t.removeprefix("/remember ") for t in texts]
 
 
-class FailingOutbox(RecordingOutbox):
-    async def send(self, reply):  # type: ignore[no-untyped-def]
-        raise ConnectionError("network down")
-
-
 async def test_failed_send_is_answered_exactly_once_after_restart(hearth: Hearth) -> None:
-    await hearth.pipeline.handle(msg("/memory", chat="r", message_id="100"), FailingOutbox())
+    await hearth.pipeline.handle(msg("/memory", chat="r", message_id="100"), DownOutbox())
     status = await hearth.services.db.scalar(
         "SELECT status FROM messages WHERE platform_message_id = '100'"
     )

@@ -15,12 +15,7 @@ from bot.core.types import Attachment
 from bot.turns import incoming_from, payload_of
 from tests.conftest import model_settings
 from tests.servers.openai_server import TRANSCRIPTIONS, OpenAIServer
-from tests.support import RecordingOutbox, msg
-
-
-class DownOutbox(RecordingOutbox):
-    async def send(self, reply):  # type: ignore[no-untyped-def]
-        raise ConnectionError("network down")
+from tests.support import DownOutbox, RecordingOutbox, msg
 
 
 def voice(data: bytes, ref: str | None = "file-1") -> Attachment:

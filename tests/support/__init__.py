@@ -43,6 +43,13 @@ class RecordingOutbox:
         return self.sent[-1]
 
 
+class DownOutbox(RecordingOutbox):
+    """A messenger whose every send fails with a network error (the reply stays pending)."""
+
+    async def send(self, reply: Reply) -> list[str]:
+        raise ConnectionError("network is unreachable")
+
+
 def msg(
     text: str,
     *,
