@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.core.logs import SecretFilter
 from tests.servers.openai_server import running_openai_server, status
+from tests.support.net import free_port
 from tests.test_hostile_cli import run_hearth
 
 TELEGRAM_TOKEN = "123456789:AAFakeTelegramTokenForTests_0123456789"
@@ -94,7 +95,6 @@ def test_secret_filter_scrubs_messages_args_and_tracebacks() -> None:
 async def test_zalo_webhook_without_the_right_secret_changes_nothing(tmp_path: Path) -> None:
     """A forged update (no or wrong secret header) is refused and never reaches the database."""
     import asyncio
-    import socket
 
     import httpx
 
@@ -103,9 +103,7 @@ async def test_zalo_webhook_without_the_right_secret_changes_nothing(tmp_path: P
     from tests.conftest import make_settings
     from tests.servers.zalo_api import running_zalo_api
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}/zalo/hook"
     with running_zalo_api(long_poll_cap_s=0.2) as api:
         settings = make_settings(
@@ -145,19 +143,11 @@ async def test_zalo_webhook_without_the_right_secret_changes_nothing(tmp_path: P
             await app.aclose()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _webhook_env(secret: str | None) -> tuple[str, dict[str, str]]:
     """The Telegram webhook settings on a free loopback port."""
     from tests.servers.telegram_api import TOKEN
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/tg/hook"
     env = {
         "TELEGRAM_BOT_TOKEN": TOKEN,
