@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from bot.core.answers import answer_for_message_in
 from bot.core.errors import HearthError
@@ -17,6 +18,7 @@ from bot.inbound import clean_event, clean_incoming, clean_label
 from bot.turns import (
     ChatTurns,
     FetchFor,
+    drop_unconfirmed_in,
     incoming_from,
     mark_answered_in,
     nothing,
@@ -404,6 +406,11 @@ class Pipeline:
                 family, member = arrival.family, arrival.member
                 if not await self._still_pending(family.id, row["id"]):
                     continue  # a live delivery answered it first
+                # an answer written before the stop was never confirmed delivered: this
+                # turn's answer replaces it (one answer per turn, migration 0008)
+                await self.services.db.write(
+                    partial(drop_unconfirmed_in, family_id=family.id, row_id=row["id"])
+                )
                 outbox = outbox_for(row["chat_id"])
                 try:
                     await self._process(family, member, inc, row["id"], outbox, arrival.profile)

@@ -95,6 +95,17 @@ def mark_answered_in(
     conn.execute(MARK_ANSWERED, (family_id, row_id))
 
 
+def drop_unconfirmed_in(conn: sqlite3.Connection, family_id: int, row_id: int) -> None:
+    """Remove the answers of a still-pending message, with their assistant turns: written
+    before a stop or a failed send, never marked delivered, about to be answered again."""
+    conn.execute(
+        "DELETE FROM messages WHERE family_id = ? AND role = 'assistant' AND platform_message_id"
+        " IN (SELECT 'answer:' || id FROM answers WHERE family_id = ? AND message_id = ?)",
+        (family_id, family_id, row_id),
+    )
+    conn.execute("DELETE FROM answers WHERE family_id = ? AND message_id = ?", (family_id, row_id))
+
+
 # (platform reference, size) -> a function fetching the file's bytes: the adapter's download
 FetchFor = Callable[[str, int | None], Callable[[], Awaitable[bytes]]]
 
