@@ -8,91 +8,38 @@ import sqlite3
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import pytest
 
-from bot.app import Hearth, build
-from bot.core.config import Settings
-from bot.platforms.telegram import run_telegram
-from tests.conftest import make_settings
 from tests.servers.openai_server import TRANSCRIPTIONS, OpenAIServer, delay
-from tests.servers.telegram_api import BOT_USERNAME, TOKEN, FakeTelegram
+from tests.servers.telegram_api import BOT_USERNAME, FakeTelegram
+from tests.support.telegram import TelegramRun as Running
+from tests.support.telegram import start_telegram
 
 GROUP = -100200300
 ADMIN = 2001
 MEMBER = 2002
 
 
-@dataclass
-class Running:
-    fake: FakeTelegram
-    hearth: Hearth
-    settings: Settings
-
-    async def rows(self, sql: str, *params: Any) -> list[dict[str, Any]]:
-        return [dict(r) for r in await self.hearth.services.db.fetchall(sql, params)]
-
-    async def wait_rows(self, sql: str, *params: Any, expect: list[dict[str, Any]]) -> None:
-        """Poll the database until a query returns what is expected (writes land after sends)."""
-        for _ in range(200):
-            rows = await self.rows(sql, *params)
-            if rows == expect:
-                return
-            await asyncio.sleep(0.02)
-        assert rows == expect
-
-    async def bot_texts(self, chat_id: int, count: int, seconds: float = 10.0) -> list[str]:
-        await self.fake.until(lambda: len(self.fake.bot_messages(chat_id)) >= count, seconds)
-        return [m.text for m in self.fake.bot_messages(chat_id)]
-
-
 class ModelEnv(TypedDict):
-    """The settings of a test that talks to the scripted model (passed to `_start` as **env)."""
+    """The settings of a test that talks to the scripted model (passed to `start_telegram` as **env)."""
 
     TELEGRAM_RATE_LIMIT: str
     LLM_BASE_URL: str
-
-
-async def _start(
-    tmp_path: Path, served: tuple[FakeTelegram, str, str], grace_s: float = 10.0, **env: str
-):
-    fake, base, file_base = served
-    settings = make_settings(
-        tmp_path,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=base,
-        TELEGRAM_API_BASE_FILE_URL=file_base,
-        **env,
-    )
-    hearth = await build(settings)
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_telegram(hearth, settings, stop, grace_s=grace_s))
-    return Running(fake, hearth, settings), stop, task
-
-
-async def _stop(running: Running, stop: asyncio.Event, task: asyncio.Task[None]) -> None:
-    stop.set()
-    try:
-        await asyncio.wait_for(task, 15)
-    finally:
-        await running.hearth.aclose()
 
 
 @pytest.fixture
 async def bot(
     tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str]
 ) -> AsyncIterator[Running]:
-    running, stop, task = await _start(tmp_path, telegram_api, TELEGRAM_RATE_LIMIT="off")
-    await running.fake.until(lambda: bool(running.fake.sent("getUpdates")) or task.done())
-    if task.done():
-        task.result()
+    running = await start_telegram(tmp_path, telegram_api, TELEGRAM_RATE_LIMIT="off")
+    await running.polling()
     try:
         yield running
     finally:
-        await _stop(running, stop, task)
+        await running.close()
 
 
 async def test_private_question_gets_an_html_answer_with_feedback_buttons(bot: Running) -> None:
@@ -247,7 +194,7 @@ async def test_webhook_mode_checks_the_secret(
     tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str], unused_tcp_port: int
 ) -> None:
     port = unused_tcp_port
-    running, stop, task = await _start(
+    running = await start_telegram(
         tmp_path,
         telegram_api,
         TELEGRAM_RATE_LIMIT="off",
@@ -257,7 +204,7 @@ async def test_webhook_mode_checks_the_secret(
     )
     fake = running.fake
     try:
-        await fake.until(lambda: bool(fake.webhook.get("url")) or task.done())
+        await fake.until(lambda: bool(fake.webhook.get("url")) or running.task.done())
         assert fake.webhook["secret_token"] == "s3cret-token"
         update = {
             "update_id": 1,
@@ -293,7 +240,7 @@ async def test_webhook_mode_checks_the_secret(
         await running.bot_texts(505, 1)
         assert not fake.sent("getUpdates")
     finally:
-        await _stop(running, stop, task)
+        await running.close()
 
 
 async def test_stop_finishes_quick_answers_and_leaves_slow_ones_for_the_next_start(
@@ -301,7 +248,7 @@ async def test_stop_finishes_quick_answers_and_leaves_slow_ones_for_the_next_sta
 ) -> None:
     fake = telegram_api[0]
     env: ModelEnv = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
-    running, stop, task = await _start(tmp_path, telegram_api, grace_s=1.0, **env)
+    running = await start_telegram(tmp_path, telegram_api, grace_s=1.0, **env)
     await fake.until(lambda: bool(fake.sent("getUpdates")))
     openai_server.script(delay(0.5))
     fake.push_message(801, "câu hỏi nhanh")
@@ -309,7 +256,7 @@ async def test_stop_finishes_quick_answers_and_leaves_slow_ones_for_the_next_sta
     openai_server.script(delay(30))
     fake.push_message(802, "câu hỏi chậm")
     await fake.until(lambda: len(openai_server.requests()) >= 2)
-    await _stop(running, stop, task)  # grace 1 s: the 0.5 s answer lands, the 30 s one not
+    await running.close()  # grace 1 s: the 0.5 s answer lands, the 30 s one not
     assert "câu hỏi nhanh" in fake.bot_messages(801)[-1].text
     assert len(fake.bot_messages(802)) == 1  # only the greeting
     status = (
@@ -319,11 +266,11 @@ async def test_stop_finishes_quick_answers_and_leaves_slow_ones_for_the_next_sta
     )
     assert sorted(status) == [("câu hỏi chậm", "pending"), ("câu hỏi nhanh", "answered")]
 
-    running, stop, task = await _start(tmp_path, telegram_api, **env)
+    running = await start_telegram(tmp_path, telegram_api, **env)
     try:
         await fake.until(lambda: "câu hỏi chậm" in fake.bot_messages(802)[-1].text, 15)
     finally:
-        await _stop(running, stop, task)
+        await running.close()
 
 
 async def _voice_left_pending(
@@ -335,12 +282,12 @@ async def _voice_left_pending(
     """A voice note whose answer a stop interrupts: stored, transcribed once, pending."""
     fake = telegram_api[0]
     env: ModelEnv = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
-    running, stop, task = await _start(tmp_path, telegram_api, grace_s=0.5, **env)
+    running = await start_telegram(tmp_path, telegram_api, grace_s=0.5, **env)
     await fake.until(lambda: bool(fake.sent("getUpdates")))
     openai_server.script(delay(30))  # the answer outlives the stop
     fake.push_message(chat_id, "", voice=b"OggS\x00before-the-stop")
     await fake.until(lambda: len(openai_server.requests()) >= 1)
-    await _stop(running, stop, task)
+    await running.close()
     assert len(fake.sent("getFile")) == 1
     return env
 
@@ -352,11 +299,11 @@ async def test_a_voice_note_left_pending_by_a_stop_is_downloaded_again_at_the_ne
     openai_server.transcription = "mẹ hỏi cách muối dưa cải"
     env = await _voice_left_pending(tmp_path, telegram_api, openai_server, 803)
 
-    running, stop, task = await _start(tmp_path, telegram_api, **env)
+    running = await start_telegram(tmp_path, telegram_api, **env)
     try:
         await fake.until(lambda: "muối dưa cải" in fake.bot_messages(803)[-1].text, 15)
     finally:
-        await _stop(running, stop, task)
+        await running.close()
     assert len(fake.sent("getFile")) == 2  # fetched again by its file id
     assert len(openai_server.requests(TRANSCRIPTIONS)) == 2
 
@@ -369,11 +316,11 @@ async def test_a_voice_note_whose_file_is_gone_at_the_next_start_is_asked_for_ag
     with fake.lock:
         fake.files.clear()  # Telegram no longer knows the file id
 
-    running, stop, task = await _start(tmp_path, telegram_api, **env)
+    running = await start_telegram(tmp_path, telegram_api, **env)
     try:
         await fake.until(lambda: "gửi lại" in fake.bot_messages(804)[-1].text, 15)
     finally:
-        await _stop(running, stop, task)
+        await running.close()
     assert len(openai_server.requests(TRANSCRIPTIONS)) == 1  # nothing more to transcribe
     status = sqlite3.connect(tmp_path / "hearth.db").execute(
         "SELECT status FROM messages WHERE role = 'user' AND text = ''"
@@ -386,7 +333,7 @@ async def test_a_slow_answer_in_one_family_never_blocks_another(
 ) -> None:
     fake = telegram_api[0]
     env: ModelEnv = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
-    running, stop, task = await _start(tmp_path, telegram_api, **env)
+    running = await start_telegram(tmp_path, telegram_api, **env)
     try:
         await fake.until(lambda: bool(fake.sent("getUpdates")))
         openai_server.script(delay(3))
@@ -399,7 +346,7 @@ async def test_a_slow_answer_in_one_family_never_blocks_another(
         assert not any("câu hỏi khó" in m.text for m in fake.bot_messages(901))
         await fake.until(lambda: any("câu hỏi khó" in m.text for m in fake.bot_messages(901)))
     finally:
-        await _stop(running, stop, task)
+        await running.close()
 
 
 async def test_anonymous_group_admins_are_admins(bot: Running) -> None:
@@ -451,7 +398,7 @@ async def test_under_load_answers_come_whole_instead_of_streamed(
     chats = 40
     openai_server.script(*(delay(2.5) for _ in range(chats)))  # all asked before any answer
     env: ModelEnv = {"TELEGRAM_RATE_LIMIT": "off", "LLM_BASE_URL": openai_server.base_url}
-    running, stop, task = await _start(tmp_path, telegram_api, **env)
+    running = await start_telegram(tmp_path, telegram_api, **env)
     try:
         await fake.until(lambda: bool(fake.sent("getUpdates")))
         for n in range(chats):
@@ -463,7 +410,7 @@ async def test_under_load_answers_come_whole_instead_of_streamed(
             30,
         )
     finally:
-        await _stop(running, stop, task)
+        await running.close()
     streamed = [bool(r.body.get("stream")) for r in openai_server.requests()]
     assert len(streamed) == chats
     # the first 32 in the works stream; the rest, asked while they wait, come whole
