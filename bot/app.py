@@ -48,14 +48,14 @@ def build_llm(settings: Settings, calls: CallLog) -> Any:
     """One client over all configured endpoints, or None for knowledge-base-only answers."""
     if not settings.endpoints:
         return None
-    from bot.core.llm import LLMClient
+    from bot.llm import LLMClient
 
     return LLMClient(
         settings.endpoints,
         settings.llm_timeout_s,
         settings.llm_max_total_s,
         on_call=calls.note,
-        lite_http=settings.http_transport == "lite",
+        max_answer_chars=settings.llm_max_answer_chars,
     )
 
 

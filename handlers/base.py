@@ -27,7 +27,7 @@ class Services:
     families: FamilyStore
     memory: Any  # knowledge.memory.Memory
     kb: Any  # knowledge.store.KnowledgeBase
-    llm: Any  # bot.core.llm.LLMClient | None
+    llm: Any  # bot.llm.LLMClient | None
     usage: Any  # bot.core.usage.UsageLog
     answers: Any  # handlers.chat.Answerer
     registry: Registry = field(default_factory=lambda: Registry())

@@ -12,6 +12,7 @@ from typing import Any
 from bot.core.answers import AnswerLog, AnswerRecord, record_in
 from bot.core.call_log import CallLog
 from bot.core.errors import ContextTooLong, LLMUnavailable, UsageError
+from bot.core.i18n import tr
 from bot.core.tasks import finish_or_cancel
 from bot.core.types import Reply
 from bot.core.usage import find_repeat_in, normalize_question, return_in
@@ -293,6 +294,13 @@ class Answerer:
                     rec.context["model_error"] = str(exc)[:200]
                     return
         rec.answer = completion.text.strip() or rewriter.kb_only_answer(inp, result)
+        if getattr(completion, "cut", None) and completion.text.strip():
+            rec.answer += "\n\n" + tr(
+                ctx.lang,
+                "(Câu trả lời bị cắt: mô hình AI trả lời quá lâu hoặc quá dài.)",
+                "(This answer was cut short: the AI model took too long or wrote too much.)",
+            )
+            rec.context["answer_cut"] = completion.cut
         sources = rewriter.format_sources(result.sources, ctx.lang)
         if sources and sources not in rec.answer:
             rec.answer += "\n\n" + sources

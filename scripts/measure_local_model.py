@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.core.config import Endpoint
-from bot.core.llm import LLMClient
+from bot.llm import LLMClient
 
 PROMPT = [
     {"role": "system", "content": "Bạn là trợ lý của một gia đình Việt Nam. Trả lời ngắn gọn."},

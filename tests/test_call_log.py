@@ -10,7 +10,7 @@ import pytest
 from bot.app import build
 from bot.core import call_log
 from bot.core.db import Database
-from bot.core.llm_retry import CallRecord
+from bot.llm import CallRecord
 from tests.conftest import model_settings
 from tests.servers.openai_server import OpenAIServer
 from tests.support import RecordingOutbox, msg
@@ -29,13 +29,15 @@ async def test_an_answer_costs_three_write_transactions_with_its_call_row(
         out = RecordingOutbox()
         await hearth.pipeline.handle(msg("Nấu canh chua thế nào?", message_id="1"), out)
         commits: list[str] = []
-        writer = hearth.services.db._writer
-        await writer.set_trace_callback(
-            lambda sql: commits.append(sql) if sql == "COMMIT" else None
-        )
+        writers = hearth.services.db.connections[:2]  # transaction()'s and write()'s
+        for writer in writers:
+            await writer.set_trace_callback(
+                lambda sql: commits.append(sql) if sql == "COMMIT" else None
+            )
         await hearth.pipeline.handle(msg("Còn cá kho thì sao?", message_id="2"), out)
-        # aiosqlite annotates the handler as Callable, but None (as in sqlite3) clears it
-        await writer.set_trace_callback(None)  # type: ignore[arg-type]
+        for writer in writers:
+            # aiosqlite annotates the handler as Callable, but None (as in sqlite3) clears it
+            await writer.set_trace_callback(None)  # type: ignore[arg-type]
         chat_calls = await hearth.services.db.scalar(
             "SELECT count(*) FROM llm_calls WHERE purpose = 'chat' AND ok = 1"
         )

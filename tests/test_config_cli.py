@@ -46,22 +46,11 @@ def hearth(
         ({"HEARTH_LOG_LEVEL": "LOUD"}, "HEARTH_LOG_LEVEL"),
         ({"LLM_TIMEOUT_S": "-3"}, "LLM_TIMEOUT_S"),
         ({"HEARTH_ADMINS": "12345"}, "HEARTH_ADMINS"),
-        ({"HEARTH_HTTP_TRANSPORT": "curl"}, "HEARTH_HTTP_TRANSPORT"),
-        ({"LLM_HTTP_TRANSPORT": "curl"}, "LLM_HTTP_TRANSPORT"),
     ],
 )
 def test_bad_settings_name_the_variable(tmp_path: Path, env: dict[str, str], var: str) -> None:
     with pytest.raises(ConfigError, match=var.replace("[", r"\[").replace("]", r"\]")):
         load_settings({"HEARTH_DB": str(tmp_path / "x.db"), **env}, dotenv=None)
-
-
-def test_the_transport_setting_keeps_its_first_name(tmp_path: Path) -> None:
-    base = {"HEARTH_DB": str(tmp_path / "x.db")}
-    assert load_settings(base, dotenv=None).http_transport == "lite"
-    old = load_settings({**base, "LLM_HTTP_TRANSPORT": "httpx"}, dotenv=None)
-    assert old.http_transport == "httpx"
-    both = {**base, "LLM_HTTP_TRANSPORT": "httpx", "HEARTH_HTTP_TRANSPORT": "lite"}
-    assert load_settings(both, dotenv=None).http_transport == "lite"  # the new name wins
 
 
 def test_endpoints_json_wins_and_marks_loopback_local(tmp_path: Path) -> None:

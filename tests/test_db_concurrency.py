@@ -62,7 +62,7 @@ async def test_with_two_readers_a_quick_read_does_not_wait_for_a_slow_one(
         finished.append("quick")
 
     try:
-        assert len(db.connections) == 3
+        assert len(db.connections) == 4  # two writers (aiosqlite, batch), two readers
         await asyncio.gather(db.read(slow), quick())
     finally:
         await db.close()

@@ -29,7 +29,8 @@ def put(key: str, value: str = "v"):  # type: ignore[no-untyped-def]
 
 async def begins(db: Database) -> list[str]:
     seen: list[str] = []
-    await db.connections[0].set_trace_callback(seen.append)
+    for conn in db.connections[:2]:  # both writers: transaction()'s and write()'s
+        await conn.set_trace_callback(seen.append)
     return seen
 
 

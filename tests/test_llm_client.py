@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.config import Endpoint
 from bot.core.errors import ContextTooLong, LLMUnavailable
-from bot.core.llm import CallRecord, LLMClient, RetryPolicy
+from bot.llm import CallRecord, LLMClient, RetryPolicy
 from tests.servers.openai_server import (
     CHAT,
     OpenAIServer,
@@ -406,11 +406,13 @@ async def test_last_attempt_is_cut_to_the_total_budget(make_client: MakeClient) 
         second.script(delay(3.0))
         client = make_client(ep(first), ep(second), timeout_s=0.5, max_total_s=0.8)
         started = time.monotonic()
-        with pytest.raises(LLMUnavailable, match="timeout"):
+        with pytest.raises(LLMUnavailable, match="timeout|deadline"):
             await client.complete(MESSAGES)
         elapsed = time.monotonic() - started
     assert elapsed < 2.2  # the 3 s delays were cut
-    assert [r.error for r in records(client)][:2] == ["timeout", "timeout"]
+    errors = [r.error for r in records(client)]
+    # the last attempt ends at its shortened timeout or at the call's deadline, first wins
+    assert errors[0] == "timeout" and set(errors) <= {"timeout", "deadline"}
 
 
 def test_total_budget_wins_over_the_request_timeout() -> None:

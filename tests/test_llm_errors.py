@@ -6,10 +6,11 @@ import email.utils
 import json
 import urllib.request
 
+import httpx as http
 import openai
 import pytest
 
-from bot.core.llm_errors import (
+from bot.llm.errors import (
     MalformedResponse,
     is_context_too_long,
     is_loading,
@@ -24,11 +25,6 @@ from tests.servers.openai_server import (
     embed_text,
     running_openai_server,
 )
-
-try:  # openai 3 ships its own httpx fork; older releases use httpx itself
-    import httpx2 as http
-except ImportError:  # pragma: no cover
-    import httpx as http  # type: ignore[no-redef]
 
 REQUEST = http.Request("POST", "http://127.0.0.1:1/v1/chat/completions")
 

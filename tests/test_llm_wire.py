@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.llm_errors import MalformedResponse
-from bot.core.llm_wire import chat_body, read_completion, read_embeddings
+from bot.llm.errors import MalformedResponse
+from bot.llm.wire import chat_params, read_completion, read_embeddings
 
 
 def completion(content: object, **extra: object) -> dict[str, object]:
@@ -68,9 +68,11 @@ def test_malformed_embeddings(body: object, count: int) -> None:
         read_embeddings(body, count)
 
 
-def test_chat_body_only_caps_when_asked() -> None:
+def test_chat_params_only_cap_when_asked_and_cache_prompts_on_local_servers() -> None:
     messages = [{"role": "user", "content": "hi"}]
-    assert chat_body("m", messages, None, stream=False) == {"model": "m", "messages": messages}
-    streamed = chat_body("m", messages, 50, stream=True)
+    assert chat_params("m", messages, None, stream=False) == {"model": "m", "messages": messages}
+    local = chat_params("m", messages, None, stream=False, local=True)
+    assert local["extra_body"] == {"cache_prompt": True}
+    streamed = chat_params("m", messages, 50, stream=True)
     assert streamed["max_tokens"] == 50 and streamed["stream"] is True
     assert streamed["stream_options"] == {"include_usage": True}

@@ -16,7 +16,7 @@ import pytest
 from bot.app import build
 from bot.core.config import Endpoint
 from bot.core.errors import ContextTooLong
-from bot.core.llm import CallRecord, LLMClient, RetryPolicy
+from bot.llm import CallRecord, LLMClient, RetryPolicy
 from tests.conftest import make_settings
 from tests.servers.openai_server import dead_base_url
 from tests.support import RecordingOutbox, msg

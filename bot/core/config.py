@@ -70,7 +70,7 @@ class Settings:
     family_concurrency: int = 2
     max_message_chars: int = 4000
     llm_max_total_s: float = 120.0
-    http_transport: str = "lite"  # or "httpx": the SDK's and PTB's own transports
+    llm_max_answer_chars: int = 32_000
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -235,14 +235,6 @@ def load_settings(
     if zalo_token and not ZALO_TOKEN_RE.match(zalo_token):
         raise ConfigError("ZALO_BOT_TOKEN: does not look like a Zalo bot token (id:secret)")
 
-    # LLM_HTTP_TRANSPORT: this setting's first name, when it covered model calls only
-    transport_name = next(
-        (k for k in ("HEARTH_HTTP_TRANSPORT", "LLM_HTTP_TRANSPORT") if env.get(k, "").strip()),
-        "HEARTH_HTTP_TRANSPORT",
-    )
-    transport = env.get(transport_name, "lite").strip().lower() or "lite"
-    if transport not in ("lite", "httpx"):
-        raise ConfigError(f"{transport_name}: must be 'lite' or 'httpx'")
     rate = env.get("TELEGRAM_RATE_LIMIT", "on").strip().lower() or "on"
     if rate not in ("on", "off"):
         raise ConfigError("TELEGRAM_RATE_LIMIT: must be 'on' or 'off'")
@@ -294,5 +286,5 @@ def load_settings(
         family_concurrency=int(_positive(env, "HEARTH_FAMILY_CONCURRENCY", 2)),
         max_message_chars=int(_positive(env, "HEARTH_MAX_MESSAGE_CHARS", 4000)),
         llm_max_total_s=_positive(env, "LLM_MAX_TOTAL_S", 120.0),
-        http_transport=transport,
+        llm_max_answer_chars=int(_positive(env, "LLM_MAX_ANSWER_CHARS", 32_000)),
     )

@@ -1,4 +1,8 @@
-"""The one async database layer: a writer connection behind a lock, readers beside it.
+"""The one async database layer: writers behind one lock, readers beside them.
+
+`transaction()` hands out an aiosqlite connection (statement by statement, its public
+API); `write(work)` and `read(work)` run a whole function as one job on a connection of
+its own thread (bot/core/sqlite_thread.py). Both writers take the same lock.
 
 WAL lets the readers (see READERS for how many) see committed data while a write is in
 progress; every write runs inside `transaction()` or `write()` so it either lands whole
@@ -22,6 +26,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.core import migrate
+from bot.core.sqlite_thread import ThreadConnection
 
 # Reader connections, each on its own thread. Measured on the benchmark database: two cut
 # a lone question's overhead by ~10% (its history read and knowledge search overlap), but
@@ -107,10 +112,15 @@ class Database:
     """Open with `await Database.open(path)`; share one instance through the app."""
 
     def __init__(
-        self, path: Path, writer: aiosqlite.Connection, *readers: aiosqlite.Connection
+        self,
+        path: Path,
+        writer: aiosqlite.Connection,
+        batch_writer: ThreadConnection,
+        *readers: ThreadConnection,
     ) -> None:
         self.path = path
         self._writer = writer
+        self._batch_writer = batch_writer
         self._readers = readers
         self._reading = [0] * len(readers)
         self._lock = asyncio.Lock()
@@ -126,13 +136,14 @@ class Database:
         if run_migrations:
             await asyncio.to_thread(migrate.upgrade, path)
         writer = await cls._connect(path)
-        readers = [await cls._connect(path) for _ in range(READERS)]
-        return cls(path, writer, *readers)
+        batch_writer = await ThreadConnection.open(path, PRAGMAS)
+        readers = [await ThreadConnection.open(path, PRAGMAS) for _ in range(READERS)]
+        return cls(path, writer, batch_writer, *readers)
 
     @property
-    def connections(self) -> tuple[aiosqlite.Connection, ...]:
-        """The writer, then the readers (for tracing and per-connection pragmas in tests)."""
-        return (self._writer, *self._readers)
+    def connections(self) -> tuple[aiosqlite.Connection | ThreadConnection, ...]:
+        """The writers, then the readers (for tracing and per-connection pragmas in tests)."""
+        return (self._writer, self._batch_writer, *self._readers)
 
     @staticmethod
     async def _connect(path: Path) -> aiosqlite.Connection:
@@ -164,9 +175,11 @@ class Database:
             await self._writing  # writes already queued still commit
         if self._checkpointing is not None:
             await self._checkpointing
-        for conn in (*self._readers, self._writer):
-            with suppress(ValueError):
-                await conn.close()
+        for reader in self._readers:
+            await reader.close()
+        await self._batch_writer.close()
+        with suppress(ValueError):
+            await self._writer.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -220,13 +233,11 @@ class Database:
         works = [work for work, _ in live]
         try:
             if len(works) == 1:
-                result = await self._writer._execute(_in_transaction, self._writer._conn, works[0])
+                result = await self._batch_writer.run(_in_transaction, works[0])
                 outcomes: list[Outcome] = [(True, result)]
             else:
-                outcomes = await self._writer._execute(
-                    _in_transaction,
-                    self._writer._conn,
-                    functools.partial(_each_in_savepoint, works=works),
+                outcomes = await self._batch_writer.run(
+                    _in_transaction, functools.partial(_each_in_savepoint, works=works)
                 )
         except Exception as exc:  # BEGIN or COMMIT failed, or the lone work did
             for _, future in live:
@@ -253,7 +264,7 @@ class Database:
         reader = self._readers[i]
         busy[i] += 1
         try:
-            return await reader._execute(work, reader._conn)
+            return await reader.run(work)
         finally:
             busy[i] -= 1
 

@@ -1,7 +1,8 @@
 """The model client: OpenAI-compatible endpoints tried in order, with retries in one place.
 
 Every HTTP attempt is reported once through `on_call` (the caller stores it in `llm_calls`).
-The SDK's own retries are off (`max_retries=0`); tenacity retries connection errors,
+Calls go through `openai.AsyncOpenAI`'s public resource methods. The SDK's own retries are
+off (`max_retries=0`); tenacity retries connection errors,
 timeouts, 429 (honouring Retry-After) and 5xx with jittered exponential back-off inside a
 bounded time per endpoint, then the next endpoint is tried. A prompt that does not fit
 raises `ContextTooLong` at once so the caller can rebuild it smaller.
@@ -9,14 +10,16 @@ raises `ContextTooLong` at once so the caller can rebuild it smaller.
 Local models (llama.cpp, llama-cpp-python, Ollama): the timeout is per request and the
 first request after start may be slow while the model loads, so set `LLM_TIMEOUT_S`
 generously (180 s or more on a small CPU), and `LLM_MAX_TOTAL_S` above it: it bounds a
-whole call over retries and endpoints and cuts the last attempt short. Such servers may
+whole call over retries and endpoints, streaming included: a streamed answer still coming
+then is kept as far as it came and marked (`Completion.cut`). Answers are capped too
+(`max_tokens` asked, and at most MAX_ANSWER_CHARS kept whatever the server sends). Such servers may
 report another model name than the one requested (often the file path) and may omit usage
 in streams; both are fine.
 """
 
 from __future__ import annotations
 
-import functools
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,19 +30,12 @@ import openai
 
 from bot.core.config import Endpoint
 from bot.core.errors import LLMUnavailable
-from bot.core.llm_errors import MalformedResponse, RetryPolicy
-from bot.core.llm_pool import ClientShards, sdk_client
-from bot.core.llm_post import post_json
-from bot.core.llm_retry import CallRecord, EndpointRunner, ms
-from bot.core.llm_stream import AttemptInfo as _Attempt
-from bot.core.llm_stream import StreamHandle, stream_attempt
-from bot.core.llm_wire import (
-    CHAT_PATH,
-    EMBEDDINGS_PATH,
-    chat_body,
-    read_completion,
-    read_embeddings,
-)
+from bot.llm.errors import MalformedResponse, RetryPolicy
+from bot.llm.pool import sdk_client
+from bot.llm.retry import CallRecord, EndpointRunner, ms
+from bot.llm.stream import MAX_ANSWER_CHARS, StreamHandle, stream_attempt
+from bot.llm.stream import AttemptInfo as _Attempt
+from bot.llm.wire import chat_params, read_completion, read_embeddings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,11 +55,16 @@ class Completion:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     ttft_ms: int | None = None
+    cut: str | None = None  # "deadline" or "length": the answer stopped early, kept so far
 
 
-def _maker(ep: Endpoint, timeout_s: float, lite: bool) -> Callable[[], openai.AsyncOpenAI]:
-    key = ep.api_key or "not-needed"
-    return functools.partial(sdk_client, ep.base_url, key, timeout_s, lite=lite)
+def _maker(ep: Endpoint, timeout_s: float) -> openai.AsyncOpenAI:
+    return sdk_client(ep.base_url, ep.api_key or "not-needed", timeout_s)
+
+
+async def _json_body(response: Any) -> Any:
+    """The body of a `with_streaming_response` call, read within the transport's cap."""
+    return json.loads(await response.read())
 
 
 class LLMClient:
@@ -80,16 +81,15 @@ class LLMClient:
         embedding_model: str | None = None,
         transcription_model: str = "whisper-1",
         default_max_tokens: int | None = 1024,
-        lite_http: bool = True,
+        max_answer_chars: int = MAX_ANSWER_CHARS,
     ) -> None:
         self.endpoints = tuple(endpoints)
         # Small local models may ramble until their context is full: cap every answer.
         self.default_max_tokens = default_max_tokens
         self._embedding_model = embedding_model
         self._transcription_model = transcription_model
-        self._clients = {
-            ep: ClientShards(_maker(ep, timeout_s, lite_http)) for ep in self.endpoints
-        }
+        self.max_answer_chars = max_answer_chars
+        self._clients = {ep: _maker(ep, timeout_s) for ep in self.endpoints}
         self._runner = EndpointRunner(
             self._clients, timeout_s, max_total_s, on_call, retry or RetryPolicy()
         )
@@ -121,8 +121,8 @@ class LLMClient:
 
     async def aclose(self) -> None:
         """Close the HTTP connection pools."""
-        for shards in self._clients.values():
-            await shards.aclose()
+        for client in self._clients.values():
+            await client.close()
 
     # -- public calls -------------------------------------------------------------------
 
@@ -172,17 +172,26 @@ class LLMClient:
                     return await self._complete_once(ep, client, info, messages, max_tokens)
                 streamed = True
                 started = time.monotonic()
-                text, ttft = await stream_attempt(
-                    client, ep.model, list(messages), max_tokens, info, on_delta
+                params = chat_params(
+                    ep.model, list(messages), max_tokens, stream=True, local=ep.local
+                )
+                got = await stream_attempt(
+                    client,
+                    params,
+                    info,
+                    on_delta,
+                    deadline=info.deadline,
+                    max_chars=self.max_answer_chars,
                 )
                 return Completion(
-                    text,
+                    got.text,
                     info.model,
                     ep.label,
                     ms(started),
                     info.prompt_tokens,
                     info.completion_tokens,
-                    ttft,
+                    got.ttft_ms,
+                    got.cut,
                 )
 
             return await self._runner.run(endpoints, purpose, family_id, attempt)
@@ -205,7 +214,10 @@ class LLMClient:
             ep: Endpoint, client: openai.AsyncOpenAI, info: _Attempt
         ) -> list[list[float]]:
             model = self._embedding_model or ep.model
-            data = await post_json(client, EMBEDDINGS_PATH, {"model": model, "input": list(texts)})
+            async with client.embeddings.with_streaming_response.create(
+                model=model, input=list(texts), encoding_format="float"
+            ) as response:
+                data = await _json_body(response)
             vectors, info.prompt_tokens = read_embeddings(data, len(texts))
             return vectors
 
@@ -252,17 +264,20 @@ class LLMClient:
         max_tokens: int | None,
     ) -> Completion:
         started = time.monotonic()
-        body = chat_body(ep.model, messages, max_tokens, stream=False)
-        data = await post_json(client, CHAT_PATH, body)
+        params = chat_params(ep.model, messages, max_tokens, stream=False, local=ep.local)
+        async with client.chat.completions.with_streaming_response.create(**params) as response:
+            data = await _json_body(response)
         answer = read_completion(data)
         info.model = answer.model or ep.model
         info.prompt_tokens = answer.prompt_tokens
         info.completion_tokens = answer.completion_tokens
+        text = answer.text[: self.max_answer_chars]
         return Completion(
-            answer.text,
+            text,
             info.model,
             ep.label,
             ms(started),
             info.prompt_tokens,
             info.completion_tokens,
+            cut="length" if len(text) < len(answer.text) else None,
         )

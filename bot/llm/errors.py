@@ -1,6 +1,6 @@
 """How the model client reads failures: which to retry, how long to wait, what to log.
 
-Kept apart from `llm.py` so the retry policy can be read (and tested) in one screen.
+Kept apart from the client so the retry policy can be read (and tested) in one screen.
 """
 
 from __future__ import annotations
@@ -44,6 +44,26 @@ class MalformedResponse(Exception):
 
 class EndpointUnsupported(Exception):
     """The endpoint does not offer this kind of call (embeddings, transcription)."""
+
+
+class DeadlineExceeded(Exception):
+    """The call's total time (`LLM_MAX_TOTAL_S`) ran out before an answer arrived whole:
+    a server that trickles is cut off instead of holding the family's queue."""
+
+
+class ResponseTooLarge(Exception):
+    """A response passed the byte cap: a server that streams without end is cut off
+    instead of filling memory."""
+
+
+# What one attempt may fail with, short of a bug: the runner logs it and moves on.
+CALL_ERRORS = (
+    openai.OpenAIError,
+    MalformedResponse,
+    EndpointUnsupported,
+    DeadlineExceeded,
+    ResponseTooLarge,
+)
 
 
 def status_of(exc: BaseException) -> int | None:
@@ -104,6 +124,10 @@ def short_error(exc: BaseException) -> str:
         return "connection"
     if isinstance(exc, MalformedResponse):
         return "malformed"
+    if isinstance(exc, DeadlineExceeded):
+        return "deadline"
+    if isinstance(exc, ResponseTooLarge):
+        return "too_large"
     code = status_of(exc)
     if code is not None:
         return f"http_{code}"

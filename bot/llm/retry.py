@@ -27,7 +27,9 @@ from tenacity.wait import wait_random_exponential
 
 from bot.core.config import Endpoint
 from bot.core.errors import ContextTooLong, LLMUnavailable
-from bot.core.llm_errors import (
+from bot.llm.errors import (
+    CALL_ERRORS,
+    DeadlineExceeded,
     EndpointUnsupported,
     MalformedResponse,
     RetryPolicy,
@@ -38,10 +40,10 @@ from bot.core.llm_errors import (
     retry_after_s,
     short_error,
 )
-from bot.core.llm_pool import ClientShards
-from bot.core.llm_stream import AttemptInfo
+from bot.llm.stream import AttemptInfo
 
-log = logging.getLogger("bot.core.llm")
+log = logging.getLogger("bot.llm")
+DEADLINE_GRACE_S = 0.25
 T = TypeVar("T")
 
 
@@ -101,7 +103,7 @@ class EndpointRunner:
 
     def __init__(
         self,
-        clients: dict[Endpoint, ClientShards],
+        clients: dict[Endpoint, openai.AsyncOpenAI],
         timeout_s: float,
         max_total_s: float,
         on_call: Callable[[CallRecord], Awaitable[None]] | None,
@@ -159,7 +161,7 @@ class EndpointRunner:
                 return await self._with_retries(ep, deadline, purpose, family_id, attempt)
             except ContextTooLong:
                 raise
-            except (openai.OpenAIError, MalformedResponse, EndpointUnsupported) as exc:
+            except CALL_ERRORS as exc:
                 last = exc
                 log.warning(
                     "model endpoint %s failed for %s: %s", ep.label, purpose, short_error(exc)
@@ -218,22 +220,30 @@ class EndpointRunner:
         family_id: int | None,
         attempt: Attempt[T],
     ) -> T:
-        """One HTTP call, reported through `on_call` whatever its outcome."""
-        info = AttemptInfo(model=ep.model)
+        """One HTTP call, reported through `on_call` whatever its outcome.
+
+        The call may not outlive the deadline of the whole call: a server that trickles
+        bytes (each read within its timeout) is cut off there all the same.
+        """
+        info = AttemptInfo(model=ep.model, deadline=deadline)
         started = time.monotonic()
         left = deadline - started
+        client = self._clients[ep]
+        if left < self._timeout_s:  # the last attempt may not outlive the budget
+            client = client.with_options(timeout=max(left, 0.05))
         try:
             try:
-                with self._clients[ep].borrow() as client:
-                    if left < self._timeout_s:  # the last attempt may not outlive the budget
-                        client = client.with_options(timeout=max(left, 0.05))
+                # a stream keeps what came at the deadline itself; this is the backstop
+                async with asyncio.timeout(max(left, 0.0) + DEADLINE_GRACE_S):
                     value = await attempt(ep, client, info)
+            except TimeoutError:
+                raise DeadlineExceeded("the call's time ran out") from None
             except json.JSONDecodeError as exc:
                 raise MalformedResponse("body is not JSON") from exc
         except asyncio.CancelledError:
             await self._report(ep, purpose, family_id, info, started, "cancelled")
             raise
-        except (openai.OpenAIError, MalformedResponse, EndpointUnsupported) as exc:
+        except CALL_ERRORS as exc:
             if is_context_too_long(exc):
                 await self._report(ep, purpose, family_id, info, started, "context_too_long")
                 raise ContextTooLong(f"{ep.label}: prompt too long") from exc

@@ -1,27 +1,32 @@
-"""Streaming answers: one SSE attempt, and the handle the caller iterates.
+"""Streaming answers: one attempt through the SDK's stream, and the handle the caller iterates.
 
 The handle runs the whole endpoint/retry loop in a task and hands text deltas through a
 queue, so a stream that breaks can be finished by a plain completion behind the scenes.
+An answer is cut, and kept as far as it came, when the call's deadline passes or the text
+reaches its cap: a server that trickles or never stops cannot hold a family's queue.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import httpx
 import openai
 
-from bot.core.llm_errors import MalformedResponse, is_context_too_long
-from bot.core.llm_post import post_json
-from bot.core.llm_sse import sse_chunks
-from bot.core.llm_wire import CHAT_PATH, chat_body, model_of, usage_of
+from bot.llm.errors import (
+    DeadlineExceeded,
+    MalformedResponse,
+    ResponseTooLarge,
+    is_context_too_long,
+)
 
 R = TypeVar("R")
+MAX_ANSWER_CHARS = 32_000
 
 
 @dataclass(slots=True)
@@ -31,56 +36,90 @@ class AttemptInfo:
     model: str
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    deadline: float = float("inf")  # time.monotonic() by which the whole call must end
+
+
+@dataclass(frozen=True, slots=True)
+class Streamed:
+    """One streamed answer: its text, ms to the first delta, and why it was cut (if it was)."""
+
+    text: str
+    ttft_ms: int | None
+    cut: str | None = None  # "deadline" | "length"
 
 
 class StreamRejected(MalformedResponse):
     """The server refused the streaming request itself (400): retry without streaming."""
 
 
+def _delta_of(choice: Any) -> str | None:
+    delta = getattr(choice, "delta", None)
+    text = getattr(delta, "content", None)
+    return text if isinstance(text, str) and text else None
+
+
 async def stream_attempt(
     client: openai.AsyncOpenAI,
-    model: str,
-    messages: list[dict[str, Any]],
-    max_tokens: int | None,
+    params: dict[str, Any],
     info: AttemptInfo,
     on_delta: Callable[[str], None],
-) -> tuple[str, int | None]:
-    """Stream one answer; returns (full text, ms to first delta). Raises if it ends early."""
+    *,
+    deadline: float,
+    max_chars: int = MAX_ANSWER_CHARS,
+) -> Streamed:
+    """Stream one answer until its finish reason, the deadline or `max_chars`.
+
+    Raises if it ends early with nothing said; once some text came, a deadline or a cap
+    keeps what came (marked by `cut`).
+    """
     started = time.monotonic()
-    try:
-        response = await post_json(
-            client, CHAT_PATH, chat_body(model, messages, max_tokens, stream=True), stream=True
-        )
-    except openai.BadRequestError as exc:
-        if is_context_too_long(exc):
-            raise
-        raise StreamRejected("stream request rejected") from exc
     parts: list[str] = []
+    size = 0
     ttft: int | None = None
     finished = False
     try:
-        async for chunk in sse_chunks(response):
-            if not isinstance(chunk, dict):
-                raise MalformedResponse("stream chunk")
-            info.model = model_of(chunk) or info.model
-            if chunk.get("usage") is not None:
-                info.prompt_tokens, info.completion_tokens = usage_of(chunk)
-            for choice in chunk.get("choices") or ():
-                delta = (choice.get("delta") or {}).get("content")
-                if isinstance(delta, str) and delta:
-                    if ttft is None:
-                        ttft = int((time.monotonic() - started) * 1000)
-                    parts.append(delta)
-                    on_delta(delta)
-                if choice.get("finish_reason"):
-                    finished = True
-    except (json.JSONDecodeError, AttributeError, TypeError) as exc:
+        async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
+            try:
+                stream = await client.chat.completions.create(**params)
+            except openai.BadRequestError as exc:
+                if is_context_too_long(exc):
+                    raise
+                raise StreamRejected("stream request rejected") from exc
+            async with stream:
+                async for chunk in stream:
+                    info.model = getattr(chunk, "model", None) or info.model
+                    usage = getattr(chunk, "usage", None)
+                    if usage is not None:
+                        info.prompt_tokens = getattr(usage, "prompt_tokens", None)
+                        info.completion_tokens = getattr(usage, "completion_tokens", None)
+                    for choice in getattr(chunk, "choices", None) or ():
+                        delta = _delta_of(choice)
+                        if delta:
+                            if ttft is None:
+                                ttft = int((time.monotonic() - started) * 1000)
+                            delta = delta[: max_chars - size]
+                            parts.append(delta)
+                            size += len(delta)
+                            on_delta(delta)
+                        if getattr(choice, "finish_reason", None):
+                            finished = True
+                    if size >= max_chars:
+                        return Streamed("".join(parts), ttft, "length")
+    except TimeoutError:
+        if parts:
+            return Streamed("".join(parts), ttft, "deadline")
+        raise DeadlineExceeded("no answer before the deadline") from None
+    except (ResponseTooLarge, httpx.HTTPError) as exc:
+        if parts and isinstance(exc, ResponseTooLarge):
+            return Streamed("".join(parts), ttft, "length")
+        if isinstance(exc, ResponseTooLarge):
+            raise
+        raise MalformedResponse("stream broke off") from exc
+    except (AttributeError, TypeError, ValueError) as exc:
         raise MalformedResponse("stream chunk") from exc
-    finally:
-        await response.aclose()
     if not finished:
         raise MalformedResponse("stream ended before its finish reason")
-    return "".join(parts), ttft
+    return Streamed("".join(parts), ttft)
 
 
 class StreamHandle(Generic[R]):

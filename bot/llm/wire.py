@@ -1,25 +1,18 @@
-"""The JSON on the wire: request bodies and reading answers, without the SDK's typed layer.
+"""The JSON on the wire: request bodies, and reading answers that came back as bytes.
 
-Bodies go out as plain dicts and answers come back as parsed JSON: the SDK's per-call
-transform of the params and its pydantic models cost ~2.5 ms of CPU per chat call, which
-1,000 chats at once pay one after another. The requests themselves are sent by
-`llm_post.post_json` through the SDK client (its key, headers, timeout, pool and errors).
+Requests go through the SDK's resource methods (`client.chat.completions.…`); a whole
+answer is read through `with_streaming_response` so the transport's byte cap and the call's
+deadline hold while it arrives, then parsed here. Reading a dict leaves no malformed body a
+chance to pass as an answer.
 """
 
 from __future__ import annotations
 
-import itertools
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.llm_errors import MalformedResponse
-
-CHAT_PATH = "/chat/completions"
-EMBEDDINGS_PATH = "/embeddings"
-_PROCESS_KEY = secrets.token_hex(8)
-_SEQUENCE = itertools.count()
+from bot.llm.errors import MalformedResponse
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,28 +25,30 @@ class Answer:
     completion_tokens: int | None
 
 
-def idempotency_key() -> str:
-    """A unique key per request without the SDK's uuid4 per call (uuid4 reads the OS's
-    random source: a system call per request, which adds up when 1,000 chats ask at once)."""
-    return f"hearth-{_PROCESS_KEY}-{next(_SEQUENCE)}"
-
-
-def request_options() -> Any:
-    """SDK options of one request sent through the SDK's own `post`."""
-    return {"idempotency_key": idempotency_key()}
-
-
-def chat_body(
-    model: str, messages: Sequence[dict[str, Any]], max_tokens: int | None, *, stream: bool
+def chat_params(
+    model: str,
+    messages: Sequence[dict[str, Any]],
+    max_tokens: int | None,
+    *,
+    stream: bool,
+    local: bool = False,
 ) -> dict[str, Any]:
-    """The `/chat/completions` request; streams ask for the usage chunk at the end."""
-    body: dict[str, Any] = {"model": model, "messages": list(messages)}
+    """Keyword arguments of `chat.completions.create`; streams ask for usage at the end.
+
+    `local`: the server is on this machine (llama.cpp, llama-cpp-python, Ollama):
+    `cache_prompt` asks llama.cpp's server to keep the prompt's processed prefix, so the
+    next turn, whose prompt starts the same, is read from where it changes. Servers that
+    do not know the field ignore it.
+    """
+    params: dict[str, Any] = {"model": model, "messages": list(messages)}
     if max_tokens is not None:
-        body["max_tokens"] = max_tokens
+        params["max_tokens"] = max_tokens
     if stream:
-        body["stream"] = True
-        body["stream_options"] = {"include_usage": True}
-    return body
+        params["stream"] = True
+        params["stream_options"] = {"include_usage": True}
+    if local:
+        params["extra_body"] = {"cache_prompt": True}
+    return params
 
 
 def _tokens(usage: Any, key: str) -> int | None:

@@ -41,7 +41,6 @@ from bot.core.config import Settings
 from bot.core.errors import ConfigError, FileUnavailable, HearthError
 from bot.core.tasks import finish_or_cancel
 from bot.core.types import CallbackEvent
-from bot.platforms.telegram_http import GatedHTTPXRequest, LiteBotRequest
 from bot.platforms.telegram_outbox import ChatClocks, Pacing, TelegramOutbox
 from bot.platforms.telegram_render import (
     PLATFORM,
@@ -64,8 +63,8 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MESSAGE_REACTION]
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what the cloud Bot API lets a bot download
 SHUTDOWN_GRACE_S = 10.0
-# Bot API calls in flight at once; more wait in GatedHTTPXRequest's queue. Telegram allows
-# ~30 messages/s per bot, so even at 300 ms per call 16 connections keep up.
+# Bot API calls in flight at once (PTB's HTTPXRequest holds one unless told); more wait in
+# httpx's pool queue. Telegram allows ~30 messages/s per bot: at 300 ms per call 16 keep up.
 REQUEST_POOL = 16
 
 
@@ -282,7 +281,7 @@ def build_application(settings: Settings, on_dropped: OnDropped | None = None) -
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
         .request(
-            (LiteBotRequest if settings.http_transport == "lite" else GatedHTTPXRequest)(
+            HTTPXRequest(
                 connection_pool_size=REQUEST_POOL,
                 pool_timeout=10.0,
                 read_timeout=15.0,

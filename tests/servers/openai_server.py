@@ -52,7 +52,7 @@ class Recorded:
 class Behaviour:
     """One scripted answer: consumed by the next request to `path`."""
 
-    kind: str  # status | delay | malformed | cut | reply
+    kind: str  # status | delay | malformed | cut | reply | trickle | flood
     path: str = CHAT
     status: int = 200
     message: str = ""
@@ -111,6 +111,17 @@ def malformed(path: str = CHAT) -> Behaviour:
 def cut_stream(after_chunks: int = 2) -> Behaviour:
     """Stream a few chunks, then drop the connection without finishing."""
     return Behaviour("cut", CHAT, after_chunks=after_chunks)
+
+
+def trickle(interval_s: float = 0.2, seconds: float = 30.0) -> Behaviour:
+    """A server that never finishes: one byte (JSON) or one word (stream) per interval,
+    each well inside the client's read timeout, for `seconds` at most."""
+    return Behaviour("trickle", CHAT, delay_s=interval_s, after_chunks=int(seconds / interval_s))
+
+
+def flood(seconds: float = 30.0) -> Behaviour:
+    """A server that sends as fast as it can and never ends its answer (bounded in time)."""
+    return Behaviour("flood", CHAT, delay_s=seconds)
 
 
 def reply(text: str) -> Behaviour:
@@ -326,7 +337,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._wait(self.state.latency_s):
             return
         behaviour = self.state._take(path)
-        if behaviour is not None and not self._apply(behaviour):
+        if behaviour is not None and not self._apply(behaviour, body):
             return
         if path == CHAT:
             text = behaviour.text if behaviour and behaviour.kind == "reply" else None
@@ -338,7 +349,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._error(404, f"no route {path}", "not_found_error")
 
-    def _apply(self, b: Behaviour) -> bool:
+    def _apply(self, b: Behaviour, body: Any = None) -> bool:
         """Play a behaviour; True when the normal answer should still follow."""
         if b.kind == "status":
             self._error(b.status, b.message, b.err_type, b.code, b.headers)
@@ -353,7 +364,34 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if b.kind == "delay":
             return self._wait(b.delay_s)
+        if b.kind in ("trickle", "flood"):
+            self._endless(b, bool(isinstance(body, dict) and body.get("stream")))
+            return False
         return True
+
+    def _endless(self, b: Behaviour, streamed: bool) -> None:
+        """Trickle or flood an answer that never ends, until the client hangs up."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream" if streamed else "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        word = {"choices": [{"index": 0, "delta": {"content": "lặp "}, "finish_reason": None}]}
+        unit = f"data: {json.dumps(word, ensure_ascii=False)}\n\n".encode() if streamed else b" "
+        try:
+            if not streamed:
+                self._chunk(b'{"choices": [{"message": {"content": "')
+            if b.kind == "trickle":
+                for _ in range(b.after_chunks):
+                    self._chunk(unit if streamed else b"a")
+                    if not self._wait(b.delay_s):
+                        return
+            else:
+                block = unit * max(1, 16384 // len(unit))
+                until = time.monotonic() + b.delay_s
+                while time.monotonic() < until and not self.state._stop.is_set():
+                    self._chunk(block)
+        except OSError:  # the client hung up: what a cut-off looks like from here
+            return
 
     def _chat(self, body: dict[str, Any], fixed: str | None, b: Behaviour | None) -> None:
         messages = body.get("messages") or []
