@@ -12,8 +12,8 @@ from telegram import Bot, Message
 from bot.core.errors import HearthError
 from bot.platforms.telegram import TelegramAdapter
 from bot.platforms.telegram_render import command_menus, to_incoming
-from tests.conftest import make_settings
 from tests.servers.telegram_api import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram, entities_of
+from tests.support.telegram import telegram_settings
 
 GROUP = {"id": -1001, "type": "supergroup", "title": "Nhà"}
 USER = {"id": 7, "is_bot": False, "first_name": "Mai", "last_name": "Lê", "language_code": "en"}
@@ -101,14 +101,7 @@ def test_emoji_before_a_mention_does_not_shift_the_entity() -> None:
 async def adapter(
     tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str]
 ) -> AsyncIterator[TelegramAdapter]:
-    _, base, file_base = telegram_api
-    settings = make_settings(
-        tmp_path,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=base,
-        TELEGRAM_API_BASE_FILE_URL=file_base,
-    )
-    live = TelegramAdapter(pipeline=None, settings=settings)
+    live = TelegramAdapter(pipeline=None, settings=telegram_settings(tmp_path, telegram_api))
     await live.application.initialize()
     try:
         yield live

@@ -61,19 +61,26 @@ class TelegramRun:
             await self.hearth.aclose()
 
 
-async def start_telegram(
-    tmp_path: Path, served: tuple[FakeTelegram, str, str], grace_s: float = 10.0, **env: str
-) -> TelegramRun:
-    """Build Hearth on tmp_path with the loopback Bot API's URLs and start its adapter."""
-    fake, base, file_base = served
-    settings = make_settings(
+def telegram_settings(
+    tmp_path: Path, served: tuple[FakeTelegram, str, str], **env: str
+) -> Settings:
+    """Settings on tmp_path that point the bot at the loopback Bot API (`telegram_api`)."""
+    _, base, file_base = served
+    return make_settings(
         tmp_path,
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE_URL=base,
         TELEGRAM_API_BASE_FILE_URL=file_base,
         **env,
     )
+
+
+async def start_telegram(
+    tmp_path: Path, served: tuple[FakeTelegram, str, str], grace_s: float = 10.0, **env: str
+) -> TelegramRun:
+    """Build Hearth on tmp_path with the loopback Bot API's URLs and start its adapter."""
+    settings = telegram_settings(tmp_path, served, **env)
     hearth = await build(settings)
     stop = asyncio.Event()
     task = asyncio.create_task(run_telegram(hearth, settings, stop, grace_s=grace_s))
-    return TelegramRun(fake, hearth, settings, stop, task)
+    return TelegramRun(served[0], hearth, settings, stop, task)
