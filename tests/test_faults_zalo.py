@@ -23,11 +23,10 @@ import httpx
 import pytest
 
 from bot.app import Hearth, build
-from bot.platforms.zalo import run_zalo
 from tests import faults
-from tests.conftest import make_settings
 from tests.servers.openai_server import OpenAIServer, last_user_text, running_openai_server
 from tests.servers.zalo_api import ZaloApiServer, running_zalo_api
+from tests.support.zalo import serve_zalo, zalo_settings
 from tests.test_hostile_cli import hearth_env
 
 ANSWER = "Fake answer about:"
@@ -57,15 +56,7 @@ class FlakyTransport(httpx.AsyncBaseTransport):
 
 
 async def _app(tmp_path: Path, api: ZaloApiServer, model: OpenAIServer) -> Hearth:
-    return await build(
-        make_settings(
-            tmp_path,
-            ZALO_BOT_TOKEN=api.token,
-            ZALO_API_BASE_URL=api.base_url,
-            LLM_BASE_URL=model.base_url,
-            LLM_MODEL="m",
-        )
-    )
+    return await build(zalo_settings(tmp_path, api, LLM_BASE_URL=model.base_url, LLM_MODEL="m"))
 
 
 @pytest.fixture
@@ -77,50 +68,17 @@ async def app(
     await hearth.aclose()
 
 
-async def _serve(
-    app: Hearth, stop: asyncio.Event, http: httpx.AsyncClient | None = None
-) -> asyncio.Task[None]:
-    return asyncio.create_task(run_zalo(app, app.settings, stop, http=http, backoff_s=0.05))
-
-
-async def _sent(api: ZaloApiServer, chat: str, count: int, timeout_s: float = 10) -> list[str]:
-    got = await asyncio.to_thread(api.wait_for_sent, chat, count, timeout_s)
-    return [m["text"] for m in got]
-
-
-async def _statuses(app: Hearth, chat: str) -> list[str]:
-    rows = await app.services.db.fetchall(
-        "SELECT m.status FROM messages m JOIN families f ON f.id = m.family_id"
-        " WHERE f.platform = 'zalo' AND f.chat_id = ? AND m.role = 'user' ORDER BY m.id",
-        (chat,),
-    )
-    return [r["status"] for r in rows]
-
-
-async def _until_answered(app: Hearth, chat: str, n: int = 1) -> None:
-    deadline = time.monotonic() + 5
-    while await _statuses(app, chat) != ["answered"] * n:
-        assert time.monotonic() < deadline, await _statuses(app, chat)
-        await asyncio.sleep(0.02)
-
-
-async def _stop(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
-    stop.set()
-    await asyncio.wait_for(task, 5)
-
-
 async def test_zalo_429_retry_after_on_send(
     app: Hearth, zalo_api: ZaloApiServer, request: pytest.FixtureRequest
 ) -> None:
     zalo_api.fail_next("sendMessage", 429, times=1, retry_after=1)
-    stop = asyncio.Event()
-    task = await _serve(app, stop)
+    run = serve_zalo(app, zalo_api)
     try:
         zalo_api.push_text("Làm cá kho thế nào?", chat_id="z429")
-        texts = await _sent(zalo_api, "z429", 2)
-        await _until_answered(app, "z429")
+        texts = await run.sent("z429", 2)
+        await run.statuses_become("z429", ["answered"])
     finally:
-        await _stop(stop, task)
+        await run.close()
     assert sum(ANSWER in t for t in texts) == 1
     faults.record(
         request,
@@ -135,14 +93,13 @@ async def test_zalo_5xx_on_send_is_retried(
     app: Hearth, zalo_api: ZaloApiServer, request: pytest.FixtureRequest
 ) -> None:
     zalo_api.fail_next("sendMessage", 502, times=2, description="Bad Gateway")
-    stop = asyncio.Event()
-    task = await _serve(app, stop)
+    run = serve_zalo(app, zalo_api)
     try:
         zalo_api.push_text("How do I cook rice?", chat_id="z5xx")
-        texts = await _sent(zalo_api, "z5xx", 2)
-        await _until_answered(app, "z5xx")
+        texts = await run.sent("z5xx", 2)
+        await run.statuses_become("z5xx", ["answered"])
     finally:
-        await _stop(stop, task)
+        await run.close()
     assert sum(ANSWER in t for t in texts) == 1
     faults.record(
         request,
@@ -158,26 +115,24 @@ async def test_network_error_on_send_then_restart_answers_once(
 ) -> None:
     """The network is down for longer than the client's retries: the reply waits for a restart."""
     flaky = FlakyTransport(failures=1_000)
-    stop = asyncio.Event()
-    task = await _serve(app, stop, httpx.AsyncClient(transport=flaky, timeout=5))
+    run = serve_zalo(app, zalo_api, http=httpx.AsyncClient(transport=flaky, timeout=5))
     try:
         zalo_api.push_text("Làm canh chua thế nào?", chat_id="znet")
         deadline = time.monotonic() + 10
-        while await _statuses(app, "znet") != ["pending"] or flaky.failures > 1_000 - 10:
-            assert time.monotonic() < deadline, (await _statuses(app, "znet"), flaky.failures)
+        while await run.statuses("znet") != ["pending"] or flaky.failures > 1_000 - 10:
+            assert time.monotonic() < deadline, (await run.statuses("znet"), flaky.failures)
             await asyncio.sleep(0.05)
     finally:
-        await _stop(stop, task)
+        await run.close()
     assert zalo_api.sent_to("znet") == []
     # restart with a working network: resume_pending answers it, once
-    stop = asyncio.Event()
-    task = await _serve(app, stop)
+    run = serve_zalo(app, zalo_api)
     try:
-        texts = await _sent(zalo_api, "znet", 2)
-        await _until_answered(app, "znet")
+        texts = await run.sent("znet", 2)
+        await run.statuses_become("znet", ["answered"])
         await asyncio.sleep(0.5)
     finally:
-        await _stop(stop, task)
+        await run.close()
     answers = [t for t in zalo_api.sent_to("znet") if ANSWER in t["text"]]
     assert len(answers) == 1, texts
     faults.record(

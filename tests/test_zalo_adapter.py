@@ -7,7 +7,6 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -18,42 +17,12 @@ from bot.core.config import Settings
 from bot.core.errors import ConfigError
 from bot.core.types import Reply
 from bot.platforms.zalo import run_zalo
-from tests.conftest import make_settings
 from tests.servers.zalo_api import ZaloApiServer
 from tests.support.net import free_port
+from tests.support.zalo import ZaloRun as Running
+from tests.support.zalo import serve_zalo, zalo_settings
 
 FOOTER = "👍 /hay_{n} · 👎 /chuahay_{n} · 📌 /luu_{n}"
-
-
-def zalo_settings(tmp_path: Path, api: ZaloApiServer, **env: str) -> Settings:
-    return make_settings(tmp_path, ZALO_BOT_TOKEN=api.token, ZALO_API_BASE_URL=api.base_url, **env)
-
-
-@dataclass
-class Running:
-    api: ZaloApiServer
-    app: Hearth
-    stop: asyncio.Event
-    task: asyncio.Task[None]
-
-    async def sent(self, chat_id: str, count: int, timeout_s: float = 5.0) -> list[str]:
-        messages = await asyncio.to_thread(self.api.wait_for_sent, chat_id, count, timeout_s)
-        return [m["text"] for m in messages]
-
-    async def statuses_become(self, chat_id: str, expected: list[str]) -> None:
-        """The stored statuses reach `expected` (the status is written after the send)."""
-        deadline = time.monotonic() + 5
-        while (got := await self.statuses(chat_id)) != expected:
-            assert time.monotonic() < deadline, got
-            await asyncio.sleep(0.02)
-
-    async def statuses(self, chat_id: str) -> list[str]:
-        rows = await self.app.services.db.fetchall(
-            "SELECT m.status FROM messages m JOIN families f ON f.id = m.family_id"
-            " WHERE f.platform = 'zalo' AND f.chat_id = ? AND m.role = 'user' ORDER BY m.id",
-            (chat_id,),
-        )
-        return [r["status"] for r in rows]
 
 
 @pytest.fixture
@@ -65,11 +34,9 @@ async def app(tmp_path: Path, zalo_api: ZaloApiServer) -> AsyncIterator[Hearth]:
 
 @pytest.fixture
 async def running(app: Hearth, zalo_api: ZaloApiServer) -> AsyncIterator[Running]:
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_zalo(app, app.settings, stop, backoff_s=0.05))
-    yield Running(zalo_api, app, stop, task)
-    stop.set()
-    await asyncio.wait_for(task, 5)
+    run = serve_zalo(app, zalo_api)
+    yield run
+    await run.close()
 
 
 async def test_private_question_is_greeted_then_answered_with_commands(running: Running) -> None:

@@ -19,11 +19,9 @@ import httpx
 import pytest
 
 from bot.app import Hearth, build
-from bot.platforms.zalo import run_zalo
-from tests.conftest import make_settings
 from tests.servers.zalo_api import ZaloApiServer
+from tests.support.zalo import BACKOFF_S, serve_zalo, zalo_settings
 
-BACKOFF_S = 0.05
 WAIT_S = 10.0  # bounds a test that would otherwise hang, not a timing expectation
 
 
@@ -69,25 +67,9 @@ def poll_log() -> Iterator[PollLog]:
 
 @pytest.fixture
 async def app(tmp_path: Path, zalo_api: ZaloApiServer) -> AsyncIterator[Hearth]:
-    hearth = await build(
-        make_settings(tmp_path, ZALO_BOT_TOKEN=zalo_api.token, ZALO_API_BASE_URL=zalo_api.base_url)
-    )
+    hearth = await build(zalo_settings(tmp_path, zalo_api))
     yield hearth
     await hearth.aclose()
-
-
-async def _serve(app: Hearth, stop: asyncio.Event, **kw: object) -> asyncio.Task[None]:
-    return asyncio.create_task(run_zalo(app, app.settings, stop, backoff_s=BACKOFF_S, **kw))  # type: ignore[arg-type]
-
-
-async def _stop(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
-    stop.set()
-    await asyncio.wait_for(task, 5)
-
-
-async def _answered(api: ZaloApiServer, chat: str, count: int) -> list[str]:
-    got = await asyncio.to_thread(api.wait_for_sent, chat, count, WAIT_S)
-    return [m["text"] for m in got]
 
 
 async def test_server_errors_back_off_longer_each_time_then_from_the_start(
@@ -95,10 +77,9 @@ async def test_server_errors_back_off_longer_each_time_then_from_the_start(
 ) -> None:
     zalo_api.fail_next("getUpdates", 502, times=3, description="Bad Gateway")
     zalo_api.push_text("/remember Ông thích trà sen", chat_id="p1")
-    stop = asyncio.Event()
-    task = await _serve(app, stop)
+    run = serve_zalo(app, zalo_api)
     try:
-        texts = await _answered(zalo_api, "p1", 2)
+        texts = await run.sent("p1", 2)
         assert texts[-1] == "Đã ghi nhớ: Ông thích trà sen"
         first = poll_log.waits("502 Bad Gateway")
         assert len(first) == 3 and first[0] < first[1] < first[2], first
@@ -109,10 +90,10 @@ async def test_server_errors_back_off_longer_each_time_then_from_the_start(
         [again] = poll_log.waits("500 Internal Server Error")
         assert BACKOFF_S * 0.8 <= again <= BACKOFF_S * 1.2, again
         zalo_api.push_text("/remember Bà thích chè", chat_id="p1")
-        assert (await _answered(zalo_api, "p1", 3))[-1] == "Đã ghi nhớ: Bà thích chè"
-        assert not task.done()
+        assert (await run.sent("p1", 3))[-1] == "Đã ghi nhớ: Bà thích chè"
+        assert not run.task.done()
     finally:
-        await _stop(stop, task)
+        await run.close()
     assert len(zalo_api.sent_to("p1")) == 3
 
 
@@ -121,12 +102,11 @@ async def test_retry_after_from_zalo_is_obeyed(
 ) -> None:
     zalo_api.fail_next("getUpdates", 429, times=1, retry_after=1)
     zalo_api.push_text("/remember Mẹ dậy sớm", chat_id="p2")
-    stop = asyncio.Event()
-    task = await _serve(app, stop)
+    run = serve_zalo(app, zalo_api)
     try:
-        assert (await _answered(zalo_api, "p2", 2))[-1] == "Đã ghi nhớ: Mẹ dậy sớm"
+        assert (await run.sent("p2", 2))[-1] == "Đã ghi nhớ: Mẹ dậy sớm"
     finally:
-        await _stop(stop, task)
+        await run.close()
     assert poll_log.waits("429 Too Many Requests") == [1.0]  # Zalo's number, not a back-off
 
 
@@ -162,13 +142,12 @@ async def test_network_errors_and_a_proxy_error_page_are_waited_out(
         ]
     )
     zalo_api.push_text("/remember Nhà có bếp củi", chat_id="p3")
-    stop = asyncio.Event()
     async with httpx.AsyncClient(transport=transport) as http:
-        task = await _serve(app, stop, http=http)
+        run = serve_zalo(app, zalo_api, http=http)
         try:
-            assert (await _answered(zalo_api, "p3", 2))[-1] == "Đã ghi nhớ: Nhà có bếp củi"
+            assert (await run.sent("p3", 2))[-1] == "Đã ghi nhớ: Nhà có bếp củi"
         finally:
-            await _stop(stop, task)
+            await run.close()
     assert transport.faults == []
     assert len(poll_log.waits("ConnectError")) == 1
     assert len(poll_log.waits("ReadError")) == 1
@@ -180,16 +159,15 @@ async def test_a_token_refused_while_running_is_logged_and_a_stop_ends_the_wait(
     app: Hearth, zalo_api: ZaloApiServer, poll_log: PollLog
 ) -> None:
     zalo_api.fail_next("getUpdates", 401, times=100, description="Unauthorized")
-    stop = asyncio.Event()
-    task = await _serve(app, stop)
+    run = serve_zalo(app, zalo_api)
     try:
         await poll_log.until(lambda: any(r.levelno == logging.ERROR for r in poll_log.records))
-        assert not task.done()  # the adapter stays up: the token may be fixed in Zalo
+        assert not run.task.done()  # the adapter stays up: the token may be fixed in Zalo
         # no hammering with a refused token: not even a second poll in 20 base back-offs
         with pytest.raises(TimeoutError):
             await asyncio.to_thread(zalo_api.wait_for_call, "getUpdates", 2, BACKOFF_S * 20)
     finally:
-        await _stop(stop, task)  # within 5 s, though the refusal's wait is a minute
+        await run.close()  # within 5 s, though the refusal's wait is a minute
     [error] = [r for r in poll_log.records if r.levelno == logging.ERROR]
     assert "401" in error.getMessage() and "ZALO_BOT_TOKEN" in error.getMessage()
     assert all(zalo_api.token not in r.getMessage() for r in poll_log.records)
