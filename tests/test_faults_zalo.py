@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,6 @@ from tests.support.zalo import serve_zalo, zalo_settings
 from tests.test_hostile_cli import hearth_env
 
 ANSWER = "Fake answer about:"
-
-
-@pytest.fixture
-def model() -> Iterator[OpenAIServer]:
-    with running_openai_server() as server:
-        yield server
 
 
 class FlakyTransport(httpx.AsyncBaseTransport):
@@ -61,9 +55,9 @@ async def _app(tmp_path: Path, api: ZaloApiServer, model: OpenAIServer) -> Heart
 
 @pytest.fixture
 async def app(
-    tmp_path: Path, zalo_api: ZaloApiServer, model: OpenAIServer
+    tmp_path: Path, zalo_api: ZaloApiServer, openai_server: OpenAIServer
 ) -> AsyncIterator[Hearth]:
-    hearth = await _app(tmp_path, zalo_api, model)
+    hearth = await _app(tmp_path, zalo_api, openai_server)
     yield hearth
     await hearth.aclose()
 
