@@ -327,7 +327,7 @@ async def test_transcription_present(openai_server: OpenAIServer, make_client: M
     text = await client.transcribe(b"OggS fake voice bytes", "voice.ogg")
     assert text == "xin chào cả nhà"
     [req] = openai_server.requests("/v1/audio/transcriptions")
-    assert req.body == {"bytes": req.body["bytes"], "filename": "voice.ogg"}
+    assert req.body == {"bytes": req.body["bytes"], "filename": "voice.ogg", "model": "whisper-1"}
 
 
 async def test_transcription_absent(make_client: MakeClient) -> None:
@@ -406,7 +406,7 @@ async def test_last_attempt_is_cut_to_the_total_budget(make_client: MakeClient) 
         second.script(delay(3.0))
         client = make_client(ep(first), ep(second), timeout_s=0.5, max_total_s=0.8)
         started = time.monotonic()
-        with pytest.raises(LLMUnavailable, match="timeout|deadline"):
+        with pytest.raises(LLMUnavailable, match=r"timeout|deadline"):
             await client.complete(MESSAGES)
         elapsed = time.monotonic() - started
     assert elapsed < 2.2  # the 3 s delays were cut

@@ -11,11 +11,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
+from bot.core.endpoints import Endpoint, endpoints_from
+from bot.core.endpoints import check_url as _check_url
 from bot.core.errors import ConfigError
+
+__all__ = ["Endpoint", "Settings", "load_settings"]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 TELEGRAM_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
@@ -23,23 +26,6 @@ ZALO_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]+:[A-Za-z0-9_-]{8,}$")
 DEFAULT_TELEGRAM_BASE = "https://api.telegram.org/bot"
 DEFAULT_TELEGRAM_FILE_BASE = "https://api.telegram.org/file/bot"
 DEFAULT_ZALO_BASE = "https://bot-api.zaloplatforms.com/bot"
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """One OpenAI-compatible endpoint; `local` endpoints may receive private context."""
-
-    base_url: str
-    model: str
-    api_key: str = field(default="", repr=False)
-    local: bool = False
-    name: str = ""
-
-    @property
-    def label(self) -> str:
-        """A log-safe name: the host and model, never the key."""
-        return self.name or f"{urlparse(self.base_url).netloc}/{self.model}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,60 +109,6 @@ def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
     if isinstance(endpoints, list):
         values += [str(e.get("api_key") or "") for e in endpoints if isinstance(e, dict)]
     return tuple(v for v in values if len(v) >= 4)
-
-
-def _is_loopback(url: str) -> bool:
-    host = (urlparse(url).hostname or "").lower()
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
-
-
-def _check_url(var: str, url: str) -> str:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ConfigError(f"{var}: {url!r} is not an http(s) URL")
-    return url
-
-
-def _endpoints(env: Mapping[str, str]) -> tuple[Endpoint, ...]:
-    raw = env.get("LLM_ENDPOINTS", "").strip()
-    if raw:
-        try:
-            items = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(
-                f"LLM_ENDPOINTS: not valid JSON ({exc.msg} at char {exc.pos})"
-            ) from None
-        if not isinstance(items, list) or not items:
-            raise ConfigError("LLM_ENDPOINTS: must be a non-empty JSON list of objects")
-        result = []
-        for i, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise ConfigError(f"LLM_ENDPOINTS[{i}]: must be an object")
-            base = item.get("base_url")
-            model = item.get("model")
-            if not isinstance(base, str) or not isinstance(model, str) or not model:
-                raise ConfigError(f"LLM_ENDPOINTS[{i}]: needs string 'base_url' and 'model'")
-            _check_url(f"LLM_ENDPOINTS[{i}].base_url", base)
-            key = item.get("api_key") or ""
-            local = item.get("local")
-            result.append(
-                Endpoint(
-                    base_url=base,
-                    model=model,
-                    api_key=str(key),
-                    local=_is_loopback(base) if local is None else bool(local),
-                    name=str(item.get("name") or ""),
-                )
-            )
-        return tuple(result)
-    base = env.get("LLM_BASE_URL", "").strip()
-    if not base:
-        return ()
-    _check_url("LLM_BASE_URL", base)
-    model = env.get("LLM_MODEL", "").strip() or "default"
-    local_raw = env.get("LLM_LOCAL", "").strip().lower()
-    local = _is_loopback(base) if not local_raw else local_raw in ("1", "true", "yes", "on")
-    return (Endpoint(base, model, env.get("LLM_API_KEY", "").strip(), local),)
 
 
 def _positive(env: Mapping[str, str], var: str, default: float) -> float:
@@ -264,7 +196,7 @@ def load_settings(
     return Settings(
         db_path=_check_db_path(Path(env.get("HEARTH_DB", "").strip() or "data/hearth.db")),
         admins=admins,
-        endpoints=_endpoints(env),
+        endpoints=endpoints_from(env),
         llm_timeout_s=_positive(env, "LLM_TIMEOUT_S", 60.0),
         telegram_token=tg_token,
         telegram_api_base_url=tg_base,

@@ -19,7 +19,6 @@ in streams; both are fine.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,12 +29,13 @@ import openai
 
 from bot.core.config import Endpoint
 from bot.core.errors import LLMUnavailable
-from bot.llm.errors import MalformedResponse, RetryPolicy
+from bot.llm import media
+from bot.llm.errors import RetryPolicy
 from bot.llm.pool import sdk_client
 from bot.llm.retry import CallRecord, EndpointRunner, ms
 from bot.llm.stream import MAX_ANSWER_CHARS, StreamHandle, stream_attempt
 from bot.llm.stream import AttemptInfo as _Attempt
-from bot.llm.wire import chat_params, read_completion, read_embeddings
+from bot.llm.wire import chat_params, read_completion
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,11 +62,6 @@ def _maker(ep: Endpoint, timeout_s: float) -> openai.AsyncOpenAI:
     return sdk_client(ep.base_url, ep.api_key or "not-needed", timeout_s)
 
 
-async def _json_body(response: Any) -> Any:
-    """The body of a `with_streaming_response` call, read within the transport's cap."""
-    return json.loads(await response.read())
-
-
 class LLMClient:
     """All model traffic of the bot: chat, streaming, embeddings and transcription."""
 
@@ -79,7 +74,6 @@ class LLMClient:
         *,
         retry: RetryPolicy | None = None,
         embedding_model: str | None = None,
-        transcription_model: str = "whisper-1",
         default_max_tokens: int | None = 1024,
         max_answer_chars: int = MAX_ANSWER_CHARS,
     ) -> None:
@@ -87,7 +81,6 @@ class LLMClient:
         # Small local models may ramble until their context is full: cap every answer.
         self.default_max_tokens = default_max_tokens
         self._embedding_model = embedding_model
-        self._transcription_model = transcription_model
         self.max_answer_chars = max_answer_chars
         self._clients = {ep: _maker(ep, timeout_s) for ep in self.endpoints}
         self._runner = EndpointRunner(
@@ -134,13 +127,18 @@ class LLMClient:
         purpose: str = "chat",
         max_tokens: int | None = None,
         local_only: bool = False,
+        kind: str = "chat",
     ) -> Completion:
-        """One whole answer, from the first endpoint that gives one."""
-        endpoints = self._pick(local_only)
+        """One whole answer, from the first endpoint that gives one.
+
+        `kind="vision"`: the messages carry image parts; only endpoints that may see
+        images are asked, with their vision model.
+        """
+        endpoints = self._pick(local_only, kind)
         max_tokens = max_tokens or self.default_max_tokens
 
         async def attempt(ep: Endpoint, client: openai.AsyncOpenAI, info: _Attempt) -> Completion:
-            return await self._complete_once(ep, client, info, messages, max_tokens)
+            return await self._complete_once(ep, client, info, messages, max_tokens, kind)
 
         return await self._runner.run(endpoints, purpose, family_id, attempt)
 
@@ -152,13 +150,14 @@ class LLMClient:
         purpose: str = "chat",
         max_tokens: int | None = None,
         local_only: bool = False,
+        kind: str = "chat",
     ) -> StreamHandle[Completion]:
         """Text deltas as they come; `handle.result` is the full answer after iteration.
 
         The first attempt streams; if it fails (before or after the first delta) the
         following attempts are plain completions, so `result.text` is always whole.
         """
-        endpoints = self._pick(local_only)
+        endpoints = self._pick(local_only, kind)
         max_tokens = max_tokens or self.default_max_tokens
 
         async def produce(on_delta: Callable[[str], None]) -> Completion:
@@ -169,11 +168,11 @@ class LLMClient:
             ) -> Completion:
                 nonlocal streamed
                 if streamed:
-                    return await self._complete_once(ep, client, info, messages, max_tokens)
+                    return await self._complete_once(ep, client, info, messages, max_tokens, kind)
                 streamed = True
                 started = time.monotonic()
                 params = chat_params(
-                    ep.model, list(messages), max_tokens, stream=True, local=ep.local
+                    ep.model_for(kind), list(messages), max_tokens, stream=True, local=ep.local
                 )
                 got = await stream_attempt(
                     client,
@@ -202,57 +201,51 @@ class LLMClient:
         self, texts: Sequence[str], *, local_only: bool = False
     ) -> list[list[float]] | None:
         """Vectors for `texts`, or None when no endpoint offers embeddings."""
-        endpoints = [
-            ep
-            for ep in self._pick(local_only, allow_empty=True)
-            if ("embed", ep.base_url) not in self._runner.unsupported
-        ]
+        endpoints = self.capable("embeddings", local_only)
         if not endpoints or not texts:
             return None if not endpoints else []
-
-        async def attempt(
-            ep: Endpoint, client: openai.AsyncOpenAI, info: _Attempt
-        ) -> list[list[float]]:
-            model = self._embedding_model or ep.model
-            async with client.embeddings.with_streaming_response.create(
-                model=model, input=list(texts), encoding_format="float"
-            ) as response:
-                data = await _json_body(response)
-            vectors, info.prompt_tokens = read_embeddings(data, len(texts))
-            return vectors
-
-        return await self._runner.run_optional(endpoints, "embed", attempt)
+        return await media.embed(self._runner, endpoints, texts, self._embedding_model)
 
     async def transcribe(
         self, audio: bytes, filename: str, *, local_only: bool = False
     ) -> str | None:
         """Speech to text for a voice message, or None when no endpoint offers it."""
-        endpoints = [
-            ep
-            for ep in self._pick(local_only, allow_empty=True)
-            if ("transcribe", ep.base_url) not in self._runner.unsupported
-        ]
+        endpoints = self.capable("transcription", local_only)
         if not endpoints:
             return None
+        return await media.transcribe(self._runner, endpoints, audio, filename)
 
-        async def attempt(ep: Endpoint, client: openai.AsyncOpenAI, info: _Attempt) -> str:
-            resp = await client.audio.transcriptions.create(
-                model=self._transcription_model, file=(filename, audio)
-            )
-            text = resp if isinstance(resp, str) else getattr(resp, "text", None)
-            if not isinstance(text, str):
-                raise MalformedResponse("transcription body")
-            return text.strip()
+    async def speak(self, text: str, *, local_only: bool = False) -> bytes | None:
+        """A voice note (Ogg/Opus) reading `text`, or None when no endpoint offers speech."""
+        endpoints = self.capable("speech", local_only)
+        if not endpoints:
+            return None
+        return await media.speak(self._runner, endpoints, text)
 
-        return await self._runner.run_optional(endpoints, "transcribe", attempt)
+    def can(self, kind: str, *, local_only: bool = False) -> bool:
+        """Whether some endpoint may still be asked for `kind`: handlers say so kindly
+        instead of trying (a photo with no vision endpoint, a reply with no speech)."""
+        return bool(self.capable(kind, local_only))
+
+    def capable(self, kind: str, local_only: bool = False) -> list[Endpoint]:
+        """The endpoints, in order, that declare `kind` (or declare nothing) and have not
+        refused it."""
+        purpose = media.PURPOSE.get(kind, kind)
+        return [
+            ep
+            for ep in self.endpoints
+            if (ep.local or not local_only)
+            and ep.can(kind)
+            and (purpose, ep.base_url) not in self._runner.unsupported
+        ]
 
     # -- the machinery ------------------------------------------------------------------
 
-    def _pick(self, local_only: bool, allow_empty: bool = False) -> list[Endpoint]:
-        endpoints = [ep for ep in self.endpoints if ep.local or not local_only]
-        if not endpoints and not allow_empty:
+    def _pick(self, local_only: bool, kind: str = "chat") -> list[Endpoint]:
+        endpoints = [ep for ep in self.endpoints if (ep.local or not local_only) and ep.can(kind)]
+        if not endpoints:
             what = "local endpoint" if local_only else "endpoint"
-            raise LLMUnavailable(f"no {what} configured")
+            raise LLMUnavailable(f"no {what} for {kind} configured")
         return endpoints
 
     async def _complete_once(
@@ -262,13 +255,15 @@ class LLMClient:
         info: _Attempt,
         messages: Messages,
         max_tokens: int | None,
+        kind: str = "chat",
     ) -> Completion:
         started = time.monotonic()
-        params = chat_params(ep.model, messages, max_tokens, stream=False, local=ep.local)
+        model = ep.model_for(kind)
+        params = chat_params(model, messages, max_tokens, stream=False, local=ep.local)
         async with client.chat.completions.with_streaming_response.create(**params) as response:
-            data = await _json_body(response)
+            data = await media.json_body(response)
         answer = read_completion(data)
-        info.model = answer.model or ep.model
+        info.model = answer.model or model
         info.prompt_tokens = answer.prompt_tokens
         info.completion_tokens = answer.completion_tokens
         text = answer.text[: self.max_answer_chars]

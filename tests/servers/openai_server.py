@@ -23,6 +23,7 @@ from typing import Any
 CHAT = "/v1/chat/completions"
 EMBEDDINGS = "/v1/embeddings"
 TRANSCRIPTIONS = "/v1/audio/transcriptions"
+SPEECH = "/v1/audio/speech"
 EMBED_DIM = 64
 
 # The texts real servers send when a prompt does not fit (llama-cpp-python, then llama.cpp).
@@ -171,6 +172,7 @@ class OpenAIServer:
     chunk_delay_s: float = 0.0
     embeddings: bool = True
     transcription: str | None = "xin chào cả nhà"
+    speech: bool = True  # False: answer /audio/speech with 404, as chat-only servers do
     stream_usage: bool = True  # False: behave like servers that never send usage chunks
     history: list[Recorded] = field(default_factory=list)
     _queue: list[Behaviour] = field(default_factory=list)
@@ -327,7 +329,11 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         body: Any
         if path == TRANSCRIPTIONS:
-            body = {"bytes": len(raw), "filename": _multipart_filename(raw)}
+            body = {
+                "bytes": len(raw),
+                "filename": _multipart_filename(raw),
+                "model": _multipart_field(raw, "model"),
+            }
         else:
             try:
                 body = json.loads(raw or b"null")
@@ -346,6 +352,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._embeddings(body or {})
         elif path == TRANSCRIPTIONS:
             self._transcription()
+        elif path == SPEECH:
+            self._speech(body or {})
         else:
             self._error(404, f"no route {path}", "not_found_error")
 
@@ -501,6 +509,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, "File Not Found", "not_found_error")
             return
         self._send_json(200, {"text": self.state.transcription})
+
+    def _speech(self, body: dict[str, Any]) -> None:
+        """Fake Ogg/Opus: the magic bytes, then the text read (so a test sees what was said)."""
+        if not self.state.speech:
+            self._error(404, "no speech here", "not_found_error")
+            return
+        data = b"OggS" + str(body.get("input") or "").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "audio/ogg")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _multipart_field(raw: bytes, name: str) -> str | None:
+    match = re.search(rb'name="' + name.encode() + rb'"\r\n\r\n([^\r]*)', raw)
+    return match.group(1).decode(errors="replace") if match else None
 
 
 def _multipart_filename(raw: bytes) -> str | None:
