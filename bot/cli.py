@@ -16,6 +16,7 @@ from bot.core.config import Settings, load_settings
 from bot.core.errors import ConfigError, HearthError
 from bot.core.logs import scrub, setup_logging
 from bot.core.migrate import MigrationError
+from bot.db_check import DatabaseDamaged, require_intact
 
 log = logging.getLogger("hearth")
 
@@ -26,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli_kb",
     "bot.cli_report",
     "bot.cli_bench",
+    "bot.cli_lich",
 )
 
 
@@ -69,6 +71,7 @@ async def _run(args: argparse.Namespace) -> int:
     from bot.app import build, settle
 
     settings = settings_from_env()
+    await asyncio.to_thread(require_intact, settings.db_path)  # refuse a damaged database
     if not settings.telegram_token and not settings.zalo_token:
         from bot.platforms.console import run_console
 
@@ -169,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     except HearthError as exc:
         _say(f"hearth: {exc.en}")
         return 2
-    except MigrationError as exc:
+    except (MigrationError, DatabaseDamaged) as exc:
         _say(f"hearth: {exc}")
         return 1
     except KeyboardInterrupt:

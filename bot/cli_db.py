@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot import db_check
 from bot.core import migrate
 
 
@@ -87,6 +89,53 @@ def _backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    settings = _settings()
+    db_check.require_intact(settings.db_path)  # DatabaseDamaged: one line, exit 1
+    print(f"database {settings.db_path}: quick_check ok")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from bot.cli import CliUsageError
+
+    settings = _settings()
+    source, target = Path(args.path), Path(settings.db_path)
+    if not source.is_file():
+        raise CliUsageError(f"no backup file at {source}")
+    if source.resolve() == target.resolve():
+        raise CliUsageError("the backup must be another file than HEARTH_DB")
+    found = db_check.problems(source)
+    if found:
+        raise CliUsageError(f"the backup {source} is damaged too: {found[0]}")
+    kept = _set_aside(target)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst, pages=-1)
+    finally:
+        dst.close()
+        src.close()
+    migrate.upgrade(target)
+    print(
+        f"restored {target} from {source}" + (f"; the old file is kept as {kept}" if kept else "")
+    )
+    return 0
+
+
+def _set_aside(path: Path) -> Path | None:
+    """Move the current database (and its WAL files) out of the way, never deleting it."""
+    if not path.exists():
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    kept = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            part.rename(f"{kept}{suffix}")
+    return kept
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `db` noun."""
     db = sub.add_parser("db", help="database migrations and backups")
@@ -100,3 +149,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     bk = dsub.add_parser("backup", help="consistent copy, safe while the bot runs")
     bk.add_argument("path")
     bk.set_defaults(func=_backup)
+    ck = dsub.add_parser("check", help="PRAGMA quick_check: is the database sound?")
+    ck.set_defaults(func=_check)
+    rs = dsub.add_parser(
+        "restore",
+        help="put a backup in place of HEARTH_DB (stop Hearth first; the old file is kept)",
+    )
+    rs.add_argument("path", help="a file made by `hearth db backup`")
+    rs.set_defaults(func=_restore)

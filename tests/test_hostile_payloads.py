@@ -15,10 +15,10 @@ from bot.platforms.zalo.client import ZaloApiError, ZaloClient
 from tests.servers.raw_http import RawHTTPServer, ok
 from tests.servers.telegram_api import FakeTelegram
 from tests.servers.zalo_api import ZaloApiServer
+from tests.support.telegram import start_telegram
 from tests.support.zalo_webhook import SECRET, SECRET_HEADER, zalo_webhook
 from tests.test_hostile_cli import run_hearth
 from tests.test_hostile_pipeline import GENERIC_APOLOGY
-from tests.test_telegram_adapter import _start, _stop
 
 
 def _nested_replies(depth: int) -> dict[str, Any]:
@@ -38,7 +38,7 @@ async def test_item_i_a_deeply_nested_telegram_update_is_dropped_and_polling_goe
     again forever, so nothing after it was ever answered. Now it is dropped after one log
     line, the next message is answered, and `hearth logs` counts the dead letter."""
     caplog.set_level(logging.WARNING)
-    running, stop, task = await _start(tmp_path, telegram_api, TELEGRAM_RATE_LIMIT="off")
+    running = await start_telegram(tmp_path, telegram_api, TELEGRAM_RATE_LIMIT="off")
     fake = running.fake
     try:
         await fake.until(lambda: bool(fake.sent("getUpdates")))
@@ -55,7 +55,7 @@ async def test_item_i_a_deeply_nested_telegram_update_is_dropped_and_polling_goe
             lambda: int(fake.sent("getUpdates")[-1].params.get("offset", 0)) > deep["update_id"]
         )
     finally:
-        await _stop(running, stop, task)
+        await running.close()
     listed = run_hearth(tmp_path, ["logs", "--dropped", "--json"])
     assert listed.returncode == 0, listed.stderr
     rows = json.loads(listed.stdout)
@@ -70,7 +70,7 @@ async def test_item_i_a_deeply_nested_import_is_reported_not_apologised_for(
     """Item I: `/kb import` of a .json whose record is nested 100,000 deep raised
     RecursionError: the generic apology, and the message retried at every restart. Now the
     record is reported by its place, the good one imported, the message answered."""
-    running, stop, task = await _start(tmp_path, telegram_api, TELEGRAM_RATE_LIMIT="off")
+    running = await start_telegram(tmp_path, telegram_api, TELEGRAM_RATE_LIMIT="off")
     fake = running.fake
     deep = "[" * 100_000 + "]" * 100_000
     good = json.dumps({"title": "Canh chua", "body": "Me, cà chua, thơm."}, ensure_ascii=False)
@@ -98,7 +98,7 @@ async def test_item_i_a_deeply_nested_import_is_reported_not_apologised_for(
         )
         assert await running.rows("SELECT count(*) AS n FROM entries WHERE family_id IS NOT NULL")
     finally:
-        await _stop(running, stop, task)
+        await running.close()
 
 
 async def test_item_i_a_deeply_nested_zalo_webhook_body_gets_400_and_one_line(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.core.usage import UsageLog
 from tests.servers.telegram_api import FakeTelegram
-from tests.test_telegram_adapter import _start, _stop
+from tests.support.telegram import start_telegram
 
 FORGED = [
     {
@@ -26,7 +26,7 @@ async def test_item_e_chat_import_credits_the_importer_not_the_file(
 ) -> None:
     """Item E: `/kb import` in chat ignores the file's author fields (kept only as a quoted
     source), so nobody can attribute entries to someone else."""
-    running, stop, task = await _start(tmp_path, telegram_api, TELEGRAM_RATE_LIMIT="off")
+    running = await start_telegram(tmp_path, telegram_api, TELEGRAM_RATE_LIMIT="off")
     fake = running.fake
     try:
         data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in FORGED).encode()
@@ -56,7 +56,7 @@ async def test_item_e_chat_import_credits_the_importer_not_the_file(
         people = await UsageLog(running.hearth.services.db).contributor_credit()
         assert [p["key"] for p in people] == ["telegram:501"]
     finally:
-        await _stop(running, stop, task)
+        await running.close()
 
 
 async def test_item_e_cli_import_keeps_the_file_authors(tmp_path: Path) -> None:

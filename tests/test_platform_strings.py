@@ -9,8 +9,8 @@ from bot.app import Hearth
 from bot.core.types import Attachment, CallbackEvent
 from tests.servers.telegram_api import FakeTelegram
 from tests.support import RecordingOutbox, msg
+from tests.support.telegram import start_telegram
 from tests.test_hostile_pipeline import GENERIC_APOLOGY
-from tests.test_telegram_adapter import _start, _stop
 
 HOSTILE_NAME = "Lan\ud800\x00\x07\x1b[2J\u202eờ"  # lone surrogate, NUL, BEL, ESC, RTL override
 CONTROLS = {chr(c) for c in range(32)} | {"\x7f", "\u202e"}
@@ -29,7 +29,7 @@ async def test_item_j_a_hostile_telegram_name_never_locks_the_person_out(
 ) -> None:
     """Item J: a display name with a lone surrogate and control characters, through the real
     Application: both of the person's messages are answered and the stored name is clean."""
-    running, stop, task = await _start(tmp_path, telegram_api, TELEGRAM_RATE_LIMIT="off")
+    running = await start_telegram(tmp_path, telegram_api, TELEGRAM_RATE_LIMIT="off")
     fake = running.fake
     try:
         fake.push_message(501, "cá kho thế nào?", user_id=501, first_name=HOSTILE_NAME)
@@ -43,7 +43,7 @@ async def test_item_j_a_hostile_telegram_name_never_locks_the_person_out(
         name = rows[0]["display_name"]
         assert _clean(name) and name.startswith("Lan"), repr(name)
     finally:
-        await _stop(running, stop, task)
+        await running.close()
 
 
 async def test_item_j_titles_file_names_and_button_presses_are_cleaned(hearth: Hearth) -> None:
