@@ -18,8 +18,8 @@ import aiosqlite
 
 from bot.core.db import Database
 from bot.core.errors import UsageError
-from knowledge import packs, transfer
 from knowledge import search as searching
+from knowledge import starter, transfer
 from knowledge.glossary import GlossaryIndex
 from knowledge.indexing import json_list
 from knowledge.rows import CONTENT, Author, EntryWriter, content, fields_of, row_to_entry
@@ -182,7 +182,7 @@ class KnowledgeBase:
 
     async def load_starter_pack(self, path: Path | None = None) -> int:
         """Load the shipped starter pack as global entries, once per database."""
-        return await packs.load_starter_pack(self, path)
+        return await starter.load_starter_pack(self, path)
 
     async def backfill_vectors(self, limit: int = 256) -> int:
         """Embed entries written while the embeddings endpoint was unavailable."""

@@ -13,7 +13,7 @@ from knowledge.indexing import json_list
 from knowledge.rows import Author, content
 
 if TYPE_CHECKING:
-    from knowledge.store import KnowledgeBase
+    from knowledge.parts import KBParts
 
 CHUNK = 500
 
@@ -33,7 +33,7 @@ class ImportReport:
 
 
 async def import_records(
-    kb: KnowledgeBase,
+    kb: KBParts,
     records: Sequence[Mapping[str, Any] | tuple[str, Mapping[str, Any]]],
     family_id: int | None,
     author: Author | None = None,
@@ -109,7 +109,7 @@ def _credit(
 
 
 async def import_file(
-    kb: KnowledgeBase,
+    kb: KBParts,
     filename: str,
     data: bytes | str,
     family_id: int | None,
@@ -131,7 +131,7 @@ async def import_file(
     return report
 
 
-async def export(kb: KnowledgeBase, family_id: int | None, fmt: str = "jsonl") -> str:
+async def export(kb: KBParts, family_id: int | None, fmt: str = "jsonl") -> str:
     """The approved entries owned by this scope (a family's own, or the global ones)."""
     if fmt not in formats.FORMATS:
         raise UsageError(
