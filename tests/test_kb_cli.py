@@ -17,8 +17,7 @@ def run(argv: list[str]) -> int:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    if "bot.cli_kb" not in cli.COMMAND_MODULES:  # until the lead wires the kb noun in
-        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "bot.cli_kb"))
+    assert "bot.cli_kb" in cli.COMMAND_MODULES, "`hearth kb` is not wired into bot/cli.py"
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HEARTH_DB", str(tmp_path / "data" / "hearth.db"))
     return tmp_path
