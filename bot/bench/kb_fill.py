@@ -13,22 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.db import Database
-
-
-def kb_missing_reason() -> str | None:
-    """None when the knowledge base can be used; else why not."""
-    try:
-        from knowledge.store import KnowledgeBase
-    except ImportError as exc:
-        return f"knowledge base not available ({exc})"
-    if not hasattr(KnowledgeBase, "import_records"):
-        return "KnowledgeBase has no import_records bulk path"
-    return None
+from knowledge.store import KnowledgeBase
 
 
 async def _fill(path: Path, records: list[dict[str, Any]]) -> int:
-    from knowledge.store import KnowledgeBase
-
     by_family: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
     for rec in records:
         body = dict(rec)
@@ -39,10 +27,9 @@ async def _fill(path: Path, records: list[dict[str, Any]]) -> int:
         added = 0
         for family_id, group in by_family.items():
             report = await kb.import_records(group, family_id)
-            errors = getattr(report, "errors", [])
-            if errors:
-                raise RuntimeError(f"synthetic entries rejected: {errors[:3]}")
-            added += len(group) - int(getattr(report, "skipped", 0))
+            if report.errors:
+                raise RuntimeError(f"synthetic entries rejected: {report.errors[:3]}")
+            added += len(group) - report.skipped
         await db.execute("ANALYZE")
         return added
     finally:

@@ -192,6 +192,12 @@ TAGS = (
 )
 
 
+def question(rng: random.Random) -> str:
+    """A family question like the ones in the synthetic history (four in five in Vietnamese)."""
+    pool = VI_QUESTIONS if rng.random() < 0.8 else EN_QUESTIONS
+    return rng.choice(pool).format(dish=rng.choice(DISHES), topic=rng.choice(TOPICS))
+
+
 def entry_record(rng: random.Random, n: int, family_id: int | None) -> dict[str, Any]:
     """One knowledge entry in the import format; `n` keeps titles unique and searchable."""
     dish = DISHES[n % len(DISHES)]

@@ -19,16 +19,14 @@ from typing import Any
 
 from bot.bench.phrases import (
     DISHES,
-    EN_QUESTIONS,
     FACTS,
     GIVEN_NAMES,
     SURNAMES,
-    TOPICS,
     VI_ANSWERS,
     VI_CHATTER,
-    VI_QUESTIONS,
     entry_record,
 )
+from bot.bench.phrases import question as phrase_question
 from bot.core import migrate
 from bot.core.usage import normalize_question
 
@@ -139,14 +137,6 @@ class _World:
             cached = self.norm_cache[text] = normalize_question(text)
         return cached
 
-    def _question(self) -> str:
-        rng = self.rng
-        if rng.random() < 0.8:
-            return rng.choice(VI_QUESTIONS).format(
-                dish=rng.choice(DISHES), topic=rng.choice(TOPICS)
-            )
-        return rng.choice(EN_QUESTIONS).format(dish=rng.choice(DISHES), topic=rng.choice(TOPICS))
-
     def history(self, start: datetime) -> Iterator[tuple[str, tuple[Any, ...]]]:
         """Messages in global time order; every third user message is answered by Hearth."""
         rng = self.rng
@@ -168,7 +158,7 @@ class _World:
                 text = rng.choice(VI_CHATTER).format(dish=rng.choice(DISHES))
                 yield "message", (msg_id, fid, member, f"tg{msg_id}", "user", text, "ignored", ts)
                 continue
-            question = self._question()
+            question = phrase_question(rng)
             yield "message", (msg_id, fid, member, f"tg{msg_id}", "user", question, "answered", ts)
             answer_id += 1
             dish = rng.choice(DISHES)
