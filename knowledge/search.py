@@ -20,6 +20,7 @@ entry only when it is the top hit, strong, and marked verbatim.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -34,7 +35,9 @@ from knowledge.normalize import (
     syllables,
     unique,
 )
+from knowledge.question import analyse
 from knowledge.rows import row_to_entry
+from knowledge.selection import family_first
 from knowledge.termstats import TermStats
 from knowledge.types import SearchHit, has_term_tag
 from knowledge.vectors import VectorIndex
@@ -44,6 +47,9 @@ MAX_TOKENS = 32
 RRF_K = 60.0
 RANK_BUDGET = 600  # documents bm25 may read per query (summed document frequencies)
 RANK_SINGLE_MAX = 1000  # … or for the one rarest term
+TRANSLATION_WEIGHT = 1.5  # a whole phrase in the other language says more than its words …
+SYNONYM_WEIGHT = 0.5  # … another word for them in the same language, half
+FAMILY_SLACK = 8  # extra candidates read so a family version can pass the shared one
 TITLE_SCAN_MAX = 300  # entries a title-only match may skip per term (holding it elsewhere)
 HEAD_FIELDS = ("head", "tags")
 
@@ -268,9 +274,20 @@ def _rank_bonus(query_tokens: list[str], core: list[str], row: Any) -> float:
 
 
 async def lexical_hits(
-    db: Database, stats: TermStats, text: str, family_id: int | None, limit: int
+    db: Database,
+    stats: TermStats,
+    text: str,
+    family_id: int | None,
+    limit: int,
+    expansions: Sequence[str] = (),
+    synonyms: Sequence[str] = (),
 ) -> list[tuple[Any, float]]:
-    """BM25 over the terms rare enough to rank by; the common rest ranked here, cheaply."""
+    """BM25 over the terms rare enough to rank by; the common rest ranked here, cheaply.
+
+    `expansions` are index terms of the question's words in the other language, `synonyms`
+    of other words for them in its own (the lexicon's): each set is ranked on its own and
+    an entry scores the best of them, so an English question finds the Vietnamese entry
+    as readily as an English one, and a synonym never outweighs the word typed."""
     tokens = syllables(text)[: MAX_TOKENS * 2]
     content = tokens_content(tokens)
     if not content:
@@ -280,21 +297,42 @@ async def lexical_hits(
     df = await stats.df(base)
     alternatives = await typo_alternatives(stats, content, df)
     terms = query_terms(tokens, alternatives, accents)
-    extra = [t for t in terms if t not in df]
+    translations = [t for t in unique(expansions) if t not in terms]
+    synonyms_ = [t for t in unique(synonyms) if t not in terms and t not in translations]
+    extra = [t for t in (*terms, *translations, *synonyms_) if t not in df]
     if extra:
         df.update(await stats.df(extra))
     live = [t for t in terms if df[t]]
     cap = await stats.common_cap()
     rare = within_budget([t for t in live if df[t] <= cap], df)
+    sets = [
+        (weight, within_budget([t for t in group if 0 < df[t] <= cap], df))
+        for weight, group in (
+            (1.0, rare),
+            (TRANSLATION_WEIGHT, translations),
+            (SYNONYM_WEIGHT, synonyms_),
+        )
+    ]
     want = max(limit * 4, 20)
     scored: dict[int, tuple[Any, float]] = {}
-    if rare:
-        exprs = {f"q{n}": e for n, e in enumerate(scoped_parts(rare, family_id))}
-        rows = await db.fetchall_packed(
-            ranked_sql(list(exprs)), {**exprs, "fam": family_id, "lim": want}
+    queries = [
+        (w, {f"q{g}{n}": e for n, e in enumerate(scoped_parts(ts, family_id))})
+        for g, (w, ts) in enumerate(sets)
+        if ts
+    ]
+    if queries:
+        sql = " UNION ALL ".join(
+            f"SELECT {g} AS src, * FROM ({ranked_sql(list(names))})"
+            for g, (_, names) in enumerate(queries)
         )
-        for r in rows:
-            scored[r["id"]] = (r, -r["rank"] * (1.0 + 0.1 * _rank_bonus(tokens, content, r)))
+        params = {k: v for _, names in queries for k, v in names.items()}
+        rows = await db.fetchall_packed(sql, {**params, "fam": family_id, "lim": want})
+        bm25: dict[int, list[Any]] = {}
+        for r in rows:  # the best of the groups: words and their other forms never add up
+            got = bm25.setdefault(r["id"], [r, 0.0])
+            got[1] = max(got[1], -r["rank"] * queries[r["src"]][0])
+        for row, total in bm25.values():
+            scored[row["id"]] = (row, total * (1.0 + 0.1 * _rank_bonus(tokens, content, row)))
     if len(scored) < limit and len(rare) < len(live):
         # common syllables only: entries holding all of them (in the title first), ranked by
         # where they occur; a few dozen candidates at most, never a BM25 pass over them
@@ -373,12 +411,17 @@ async def search(
     """Best entries first; BM25 alone, or fused with vector similarity when available."""
     limit = max(1, min(int(limit), 50))
     text = (query or "")[:MAX_QUERY_CHARS]
-    tokens = syllables(text)[: MAX_TOKENS * 2]
+    question = analyse(text)
+    wanted = question.search_text  # without what it asks to leave out ("không ớt")
+    tokens = syllables(wanted)[: MAX_TOKENS * 2]
     content = tokens_content(tokens)
-    found = await lexical_hits(db, stats or TermStats(db), text, family_id, limit)
+    found = await lexical_hits(
+        db, stats or TermStats(db), wanted, family_id, limit, question.expansions, question.synonyms
+    )
     hits: dict[int, tuple[Any, float]] = {r["id"]: (r, sc) for r, sc in found}
     lexical = [r["id"] for r, _ in found]
     semantic = await vectors.nearest(text, family_id) if text.strip() else None
+    cosines = dict(semantic or ())
     if semantic:
         fused: dict[int, float] = {}
         for rank, eid in enumerate(lexical):
@@ -392,7 +435,9 @@ async def search(
         ranked = [(hits[e][0], fused[e] * 1000.0) for e in order]
     else:
         ranked = found
-    ranked = definitions_after_namesakes(ranked)[:limit]
+    # a few more than asked: a family entry found only through a translation may rank below
+    # shared entries that match the question's common words, and family_first lifts it
+    ranked = definitions_after_namesakes(ranked)[: limit + min(limit, FAMILY_SLACK)]
     whole = {r["id"]: r for r in await visible_rows(db, [r["id"] for r, _ in ranked], family_id)}
     out = []
     for ranked_row, score in ranked:
@@ -406,9 +451,10 @@ async def search(
                 round(score, 4),
                 snippet(entry.body, content),
                 is_strong(tokens, row_text(row)),
+                cosines.get(entry.id),
             )
         )
-    return out
+    return family_first(out)[:limit]
 
 
 def definitions_after_namesakes(ranked: list[tuple[Any, float]]) -> list[tuple[Any, float]]:

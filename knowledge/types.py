@@ -47,6 +47,7 @@ class SearchHit:
     score: float
     snippet: str = ""
     strong: bool = False  # the query matched this entry's title/alias as a phrase
+    cosine: float | None = None  # similarity to the question when vectors ranked it
 
 
 @dataclass(frozen=True, slots=True)

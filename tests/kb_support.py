@@ -17,6 +17,13 @@ def fixture_records() -> list[dict[str, object]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
+def dev_family_records() -> list[dict[str, object]]:
+    """A family's own entries, several of them its versions of starter-pack dishes and
+    customs (the context tests' development set; not the held-out evaluation)."""
+    lines = (FIXTURES / "dev_family.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
 async def open_kb(path: Path, embedder=None) -> tuple[Database, KnowledgeBase]:  # type: ignore[no-untyped-def]
     """A migrated database file and a KnowledgeBase on it."""
     db = await Database.open(path)

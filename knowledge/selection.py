@@ -1,0 +1,300 @@
+"""Which search hits answer the question: a floor you can state, one entry per dish, family first.
+
+Coverage is the share of what the question is about (its topic units, weighted: a dish or
+an illness counts much, "recipe" little, a person or "today" nothing) that an entry says,
+in its title, aliases or tags (fully) or its body (partly), in any form the lexicon knows
+("square sticky rice cake" is "bánh chưng"). One shared syllable is never enough:
+
+- an entry is sent when it covers at least COVERAGE_FLOOR of the question and at least
+  RELATIVE_FLOOR of what the best hit covers; its title or alias named in the question
+  (a strong hit) passes too; when no hit's words answer at all, the nearest by meaning
+  (vectors, when the endpoint embeds) is sent if its cosine reaches SEMANTIC_MIN;
+- two hits about the same dish or custom (a title phrase in common and similar bodies, or
+  one's title among the other's names) are one: the family's own version wins, even when
+  it alone would cover a little less (down to FAMILY_VERSION_FLOOR);
+- the family's entries go first, then by coverage and search rank.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from knowledge.entry_words import EntryWords, entry_words
+from knowledge.lexicon import Token
+from knowledge.question import FILLER, Question, Unit
+from knowledge.types import SearchHit
+
+COVERAGE_FLOOR = 0.5
+RELATIVE_FLOOR = 0.7
+STRONG_COVERAGE = 0.6  # a hit whose title the question names covers at least this
+FAMILY_VERSION_FLOOR = 0.3  # a family entry this close replaces its shared near-duplicate
+SEMANTIC_MIN = 0.5  # cosine of the one vector hit sent when no hit's words answer
+SAME_BODY = 0.35  # overlap coefficient of two bodies' words that makes them one dish
+MAX_SOURCES = 3
+# words any title may have ("Cách làm …", "… của mẹ", "… nhà mình")
+TITLE_WORDS = frozenset(
+    (
+        *("cách", "làm", "nấu", "món", "của", "nhà", "mình", "kiểu", "cho", "với", "và", "ngày"),
+        *("the", "a", "an", "of", "how", "to", "make", "my", "our"),
+    )
+)
+# how fully a form occurs: as a phrase in the head; in the body often, or once in passing
+HEAD, BODY, BODY_ONCE, PART_HEAD, PART_BODY, PART_WORD = 1.0, 0.6, 0.35, 0.8, 0.4, 0.25
+WORD_BODY, WORD_BODY_ONCE = 0.5, 0.3
+
+
+def _form_quality(form: tuple[Token, ...], words: EntryWords, typed: bool) -> float:
+    """How fully one form of a unit occurs in the entry (1: as a phrase in its head)."""
+    if not all(words.agrees(t) for t in form):
+        return 0.0
+    keys = tuple(words.correct(t) if typed else t.key for t in form)
+    if len(keys) == 1:
+        key = keys[0]
+        if key in words.head:
+            return HEAD
+        times = words.body.get(key, 0)
+        return WORD_BODY if times >= 2 else (WORD_BODY_ONCE if times else 0.0)
+    pairs = list(itertools.pairwise(keys))
+    in_head = sum(p in words.head_pairs for p in pairs)
+    if in_head == len(pairs):
+        return HEAD
+    in_body = sum(p in words.body_pairs for p in pairs)
+    if in_body == len(pairs):
+        return BODY if min(words.body_pairs[p] for p in pairs) >= 2 else BODY_ONCE
+    if not typed:
+        return 0.0  # another form counts only whole: "fish in clay pot" is not "clay pot"
+    share_head = in_head / len(pairs)
+    share_body = in_body / len(pairs)
+    share_words = sum(k in words.head for k in keys) / len(keys)
+    return max(PART_HEAD * share_head, PART_BODY * share_body, PART_WORD * share_words)
+
+
+def unit_quality(unit: Unit, words: EntryWords) -> float:
+    """The best of the unit's forms in the entry."""
+    best = 0.0
+    for n, form in enumerate(unit.forms):
+        best = max(best, _form_quality(form, words, typed=n == 0))
+        if best >= HEAD:
+            break
+    return best
+
+
+def coverage(question: Question, words: EntryWords) -> tuple[float, list[str]]:
+    """The weighted share of the question's topic the entry covers, and the units it covers.
+
+    Dishes or customs asked side by side ("bánh xèo và cá kho, món nào dễ hơn?") are
+    alternatives: an entry about one of them covers that part of the question."""
+    topic = question.topic
+    if question.weight <= 0:
+        return 0.0, []
+    named = [u for n, u in enumerate(question.units) if n in question.choices and u in topic]
+    total = sum(u.weight for u in topic if u not in named)
+    got = 0.0
+    matched: list[str] = []
+    best_named = (0.0, 0.0)  # (got, weight) of the best-covered dish or custom
+    for unit in topic:
+        quality = unit_quality(unit, words)
+        if quality > 0:
+            matched.append(unit.text)
+        if unit in named:
+            best_named = max(best_named, (unit.weight * quality, unit.weight))
+        else:
+            got += unit.weight * quality
+    if named:
+        got += best_named[0]
+        total += best_named[1] if best_named[0] else max(u.weight for u in named)
+    return (got / total if total else 0.0), matched
+
+
+def _named(question: Question, words: EntryWords) -> int:
+    """Weightless units (people) in the entry's head: a tie-break, never a reason."""
+    return sum(1 for u in question.units if u.weight == 0 and unit_quality(u, words) >= HEAD)
+
+
+def _content(keys: Iterable[str]) -> set[str]:
+    return {k for k in keys if k not in FILLER and not k.isdigit()}
+
+
+def _title_core(words: EntryWords) -> tuple[str, ...]:
+    """The title without the words any title may have ("Cách làm …", "… của mẹ")."""
+    return tuple(
+        k for k, raw in zip(words.title, words.title_raw, strict=True) if raw not in TITLE_WORDS
+    )
+
+
+def same_dish(a: SearchHit, b: SearchHit) -> bool:
+    """Two entries about the same dish or custom (one of them is enough to send)."""
+    wa, wb = entry_words(a.entry), entry_words(b.entry)
+    ta, tb = _title_core(wa), _title_core(wb)
+    for short, other in ((ta, wb), (tb, wa)):
+        if len(short) >= 2 and any(_contains(part, short) for part in other.head_parts):
+            return True
+    shared = {p for p in wa.head_pairs & wb.head_pairs if p[0] not in FILLER and p[1] not in FILLER}
+    if not shared:
+        return False
+    ba, bb = _content(wa.body), _content(wb.body)
+    if not ba or not bb:
+        return True
+    return len(ba & bb) / min(len(ba), len(bb)) >= SAME_BODY
+
+
+def _contains(hay: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    n = len(needle)
+    return any(hay[i : i + n] == needle for i in range(len(hay) - n + 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """A hit that answers the question, and why."""
+
+    hit: SearchHit
+    rank: int  # its place in the search results, from 1
+    coverage: float
+    matched: tuple[str, ...]
+    why: str
+
+
+@dataclass(slots=True)
+class Selection:
+    """What to send, and what was left out with a reason (for /why)."""
+
+    chosen: list[Chosen]
+    skipped: list[dict[str, object]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    hit: SearchHit
+    rank: int
+    coverage: float
+    matched: tuple[str, ...]
+    named: int  # weightless units (people) its head names: a tie-break
+    meaning: bool = False  # sent as the nearest by meaning (vectors), not for its words
+
+
+def _scored(question: Question, hits: list[SearchHit]) -> list[_Scored]:
+    """Each distinct non-glossary hit with its coverage (a strong hit at least STRONG_COVERAGE)."""
+    seen: set[int] = set()
+    out: list[_Scored] = []
+    for rank, hit in enumerate(hits, start=1):
+        entry = hit.entry
+        if entry.is_term or entry.id in seen:
+            continue
+        seen.add(entry.id)
+        words = entry_words(entry)
+        cov, matched = coverage(question, words)
+        if hit.strong:
+            cov = max(cov, STRONG_COVERAGE)
+        out.append(_Scored(hit, rank, cov, tuple(matched), _named(question, words)))
+    return out
+
+
+def _passing(scored: list[_Scored], skipped: list[dict[str, object]]) -> list[_Scored]:
+    """The hits above both floors (or the nearest by meaning when words found nothing)."""
+    best = max((s.coverage for s in scored), default=0.0)
+    nearest = _nearest_by_meaning([s.hit for s in scored]) if best < COVERAGE_FLOOR else None
+    passed: list[_Scored] = []
+    for s in scored:
+        if s.hit is nearest:
+            passed.append(replace(s, meaning=True))
+        elif s.coverage < COVERAGE_FLOOR:
+            why = f"covers {s.coverage:.0%} of the question (floor {COVERAGE_FLOOR:.0%})"
+            skipped.append(_skip(s.hit, "floor", why, s.coverage))
+        elif s.coverage < RELATIVE_FLOOR * best:
+            why = f"covers {s.coverage:.0%}, the best hit {best:.0%}"
+            skipped.append(_skip(s.hit, "relative", why, s.coverage))
+        else:
+            passed.append(s)
+    return passed
+
+
+def _family_versions(scored: list[_Scored], passed: list[_Scored]) -> list[_Scored]:
+    """Family entries below the floor that are the family's version of a shared entry that
+    passed ("Xông đất nhà mình" for "Xông đất đầu năm"): the family's version wins."""
+    chosen = {id(s) for s in passed}
+    shared = [s for s in passed if s.hit.entry.family_id is None]
+    return [
+        s
+        for s in scored
+        if id(s) not in chosen
+        and s.hit.entry.family_id is not None
+        and s.coverage >= FAMILY_VERSION_FLOOR
+        and any(same_dish(s.hit, g.hit) for g in shared)
+    ]
+
+
+def _why(s: _Scored, family_version: bool) -> str:
+    if family_version:
+        return f"the family's own version (covers {s.coverage:.0%})"
+    if s.meaning:
+        return f"nearest in meaning (cosine {s.hit.cosine or 0.0:.2f})"
+    return f"covers {s.coverage:.0%} of the question"
+
+
+def select(question: Question, hits: list[SearchHit], limit: int = MAX_SOURCES) -> Selection:
+    """The hits worth sending, best first, at most `limit` (see the module docstring)."""
+    skipped: list[dict[str, object]] = []
+    scored = _scored(question, hits)
+    if question.small_talk:
+        for s in scored:
+            skipped.append(_skip(s.hit, "small_talk", "small talk: no knowledge needed"))
+        return Selection([], skipped)
+    passed = _passing(scored, skipped)
+    versions = _family_versions(scored, passed)
+    skipped[:] = [k for k in skipped if k["id"] not in {v.hit.entry.id for v in versions}]
+    ordered = sorted(
+        [(s, False) for s in passed] + [(v, True) for v in versions],
+        key=lambda p: (
+            p[0].hit.entry.family_id is None,
+            -round(p[0].coverage, 1) if not p[1] else -1.0,
+            -p[0].named,
+            p[0].rank,
+        ),
+    )
+    kept: list[Chosen] = []
+    for s, family_version in ordered:
+        twin = next((k for k in kept if same_dish(k.hit, s.hit)), None)
+        if twin is not None:
+            own = twin.hit.entry.family_id is not None
+            mine = "the family's own version" if own else "a better match"
+            why = f"same dish or custom as #{twin.hit.entry.id} ({mine})"
+            skipped.append(_skip(s.hit, "family_version" if own else "duplicate", why))
+        elif len(kept) >= limit:
+            skipped.append(_skip(s.hit, "limit", f"beyond the best {limit}"))
+        else:
+            why = _why(s, family_version)
+            kept.append(Chosen(s.hit, s.rank, round(s.coverage, 3), s.matched, why))
+    return Selection(kept, skipped)
+
+
+def _nearest_by_meaning(hits: list[SearchHit]) -> SearchHit | None:
+    """The hit with the highest cosine, when it reaches SEMANTIC_MIN (vectors only)."""
+    with_cos = [h for h in hits if h.cosine is not None and h.cosine >= SEMANTIC_MIN]
+    return max(with_cos, key=lambda h: h.cosine or 0.0, default=None)
+
+
+def _skip(hit: SearchHit, reason: str, why: str, cov: float | None = None) -> dict[str, object]:
+    """A left-out hit for the record: a reason code (floor, relative, family_version,
+    duplicate, limit, small_talk), its English wording, and the coverage where it counts."""
+    out: dict[str, object] = {"id": hit.entry.id, "title": hit.entry.title, "reason": reason}
+    out["why"] = why
+    if cov is not None:
+        out["coverage"] = round(cov, 3)
+    return out
+
+
+def family_first(hits: list[SearchHit]) -> list[SearchHit]:
+    """Search order with each family entry moved above a shared entry of the same dish
+    (scores stay in order: the family's takes the score of the one it passes)."""
+    out = list(hits)
+    for i in range(len(out)):
+        if out[i].entry.family_id is None:
+            continue
+        for j in range(i):
+            if out[j].entry.family_id is None and same_dish(out[j], out[i]):
+                moved = replace(out.pop(i), score=max(out[i - 1].score, out[j].score))
+                out.insert(j, moved)
+                break
+    return out
