@@ -91,10 +91,12 @@ async def test_profile_change_is_seen_by_the_next_message(hearth: Hearth) -> Non
     await hearth.pipeline.handle(msg("/start", chat="p"), out)
     await hearth.pipeline.handle(msg("/family set privacy strict", chat="p"), out)
     await hearth.pipeline.handle(msg("Nấu canh chua thế nào?", chat="p"), out)
-    assert "🔒" in out.last.text, out.last.text
+    await hearth.pipeline.handle(msg("/why", chat="p"), out)  # what that answer was built on
+    assert "riêng tư: strict" in out.last.text, out.last.text
     await hearth.pipeline.handle(msg("/family set privacy normal", chat="p"), out)
     await hearth.pipeline.handle(msg("Nấu cá kho thế nào?", chat="p"), out)
-    assert "🔒" not in out.last.text, out.last.text
+    await hearth.pipeline.handle(msg("/why", chat="p"), out)
+    assert "riêng tư: normal" in out.last.text, out.last.text
 
 
 async def test_may_overflow_never_misses_a_fold(hearth: Hearth) -> None:
