@@ -30,7 +30,7 @@ class Plan:
     @classmethod
     def quick_scale(cls) -> Plan:
         """Small enough for `make test` (about half a minute); not judged against targets."""
-        return cls(True, 50, 20_000, 2_000, 30.0, 50, 4.0, 200, 1, 150, 30)
+        return cls(True, 50, 10_000, 1_000, 30.0, 50, 3.0, 100, 1, 150, 30)
 
     def describe(self) -> str:
         """One readable line of what this run will do."""

@@ -83,7 +83,9 @@ def _num(value: Any) -> str:
     """1,800 · 0.42 · 85.3 · ? (not known)."""
     if value is None:
         return "?"
-    return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def _shown(field: str, value: Any, result: dict[str, Any]) -> str:

@@ -46,62 +46,84 @@ def added_latencies(
     return replies, added
 
 
+@dataclass(slots=True)
+class Window:
+    """The measured part of the run: its length and the CPU spent in it."""
+
+    seconds: float = 0.0
+    bot_cpu_s: float | None = None  # the bot's process
+    servers_cpu_s: float = 0.0  # this process: the loopback Bot API and model, the pushing
+
+
+def _push_steadily(
+    bot: bots.Session, order: list[int], total: int, warmup: int, rate: float
+) -> tuple[list[Push], Window]:
+    """Push `total` messages `1 / rate` apart, chat after chat in `order`; the window
+    starts with message `warmup` and ends with the last."""
+    rng = random.Random(7)
+    pushes: list[Push] = []
+    window = Window()
+    began = time.monotonic()
+    marks: tuple[float, float | None, float] = (began, None, 0.0)
+    for n in range(total):
+        delay = began + n / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        if n == warmup:
+            marks = (time.monotonic(), bot.cpu_s(), time.process_time())
+        tag = new_tag()
+        at = bot.push(bots.chat_of(order[n % len(order)]), tagged(question(rng), tag))
+        pushes.append(Push(tag, at, n >= warmup))
+    cpu_ended = bot.cpu_s()
+    window.seconds = time.monotonic() - marks[0]
+    window.servers_cpu_s = time.process_time() - marks[2]
+    if marks[1] is not None and cpu_ended is not None:
+        window.bot_cpu_s = cpu_ended - marks[1]
+    return pushes, window
+
+
+def _ms(values: list[float], key: str) -> float | None:
+    return round(summarize(values)[key], 1) if values else None
+
+
 def run(
     rig: bots.Rig, model: BenchModel, rate: float, chats: int, seconds: float
 ) -> dict[str, Any]:
     """`rate` messages a second over `chats` chats for `seconds` (after one warm-up round)."""
-    rng = random.Random(7)
     order = list(range(chats))
-    rng.shuffle(order)  # groups and private chats interleaved, the same order every round
-    warmup = chats
-    total = warmup + round(rate * seconds)
+    random.Random(7).shuffle(order)  # groups and private chats mixed, the same every round
+    measured = round(rate * seconds)
     since = model.mark()
-    pushes: list[Push] = []
     with bots.running(rig, "hearth", limited=True) as bot:
-        began = time.monotonic()
-        cpu_began = window_began = None
-        for n in range(total):
-            delay = began + n / rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            if n == warmup:
-                window_began, cpu_began = time.monotonic(), bot.cpu_s()
-            n_tag = new_tag()
-            at = bot.push(bots.chat_of(order[n % chats]), tagged(question(rng), n_tag))
-            pushes.append(Push(n_tag, at, n >= warmup))
-        window_ended, cpu_ended = time.monotonic(), bot.cpu_s()
+        pushes, window = _push_steadily(bot, order, chats + measured, chats, rate)
         bot.answers.wait([p.tag for p in pushes], DRAIN_S)
-        limits = bot.limits
-        assert limits is not None and window_began is not None
         answered_at, methods = dict(bot.answers.at), dict(bot.answers.methods)
-        untagged = list(bot.answers.untagged)
+        limits, others = bot.limits, list(bot.answers.untagged)
         memory, ready_s = bot.memory_mb(), bot.ready_s
-    window = window_ended - window_began
+    assert limits is not None
     replies, added = added_latencies(pushes, answered_at, model.seconds_by_tag(since))
-    answered = sum(1 for p in pushes if p.tag in answered_at)
-    measured = total - warmup
-    cpu = None if cpu_began is None or cpu_ended is None else cpu_ended - cpu_began
-    requests = sum(methods.values())
+    cpu = window.bot_cpu_s
     return {
         "rate_msg_s": rate,
         "chats": chats,
         "seconds": seconds,
         "messages": measured,
-        "pushed_rate_msg_s": round((measured - 1) / window, 2) if measured > 1 else None,
-        "lost": total - answered,
+        "warmup_messages": chats,
+        "pushed_rate_msg_s": round((measured - 1) / window.seconds, 2) if measured > 1 else None,
+        "lost": sum(1 for p in pushes if p.tag not in answered_at),
         "status_429": limits.total_429,
         "status_429_by_method": dict(limits.status_429),
-        "bot_api_requests": requests,
-        "added_p50_ms": round(summarize(added)["p50"], 1) if added else None,
-        "added_p99_ms": round(summarize(added)["p99"], 1) if added else None,
-        "reply_p50_ms": round(summarize(replies)["p50"], 1) if replies else None,
-        "reply_p99_ms": round(summarize(replies)["p99"], 1) if replies else None,
-        "cpu_pct": None if cpu is None else round(cpu / window * 100, 1),
+        "bot_api_requests": sum(methods.values()),
+        "added_p50_ms": _ms(added, "p50"),
+        "added_p99_ms": _ms(added, "p99"),
+        "reply_p50_ms": _ms(replies, "p50"),
+        "reply_p99_ms": _ms(replies, "p99"),
+        "cpu_pct": None if cpu is None else round(cpu / window.seconds * 100, 1),
         "cpu_ms_per_message": None if cpu is None else round(cpu * 1000 / measured, 2),
+        "servers_cpu_pct": round(window.servers_cpu_s / window.seconds * 100, 1),
         "model_requests": model.chat_requests(since),
         "bot_api_by_method": methods,
-        "warmup_messages": warmup,
-        "other_replies": untagged,
+        "other_replies": others,
         "rss_mb": round(memory["peak"], 1) if "peak" in memory else None,
         "startup_s": round(ready_s, 3),
     }
