@@ -12,9 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.core.config import Settings
 from bot.core.db import Database
 from bot.core.errors import UsageError
 from bot.core.families import FamilyStore
+from knowledge import transfer
 from knowledge.formats import FORMATS
 from knowledge.rows import Author
 from knowledge.store import KnowledgeBase
@@ -45,10 +47,16 @@ def register(sub: Any) -> None:
 
 
 async def _open() -> tuple[Database, KnowledgeBase, FamilyStore]:
+    _, db, kb, families = await _open_with_settings()
+    return db, kb, families
+
+
+async def _open_with_settings() -> tuple[Settings, Database, KnowledgeBase, FamilyStore]:
     from bot.cli import settings_from_env
 
-    db = await Database.open(settings_from_env().db_path)
-    return db, KnowledgeBase(db), FamilyStore(db)
+    settings = settings_from_env()
+    db = await Database.open(settings.db_path)
+    return settings, db, KnowledgeBase(db), FamilyStore(db)
 
 
 async def _family_id(families: FamilyStore, ref: str | None, *, create: bool = False) -> int | None:
@@ -72,11 +80,18 @@ async def cmd_import(args: argparse.Namespace) -> int:
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         raise CliUsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    db, kb, families = await _open()
+    settings, db, kb, families = await _open_with_settings()
     try:
         family_id = await _family_id(families, args.family, create=True)
         try:
-            report = await kb.import_file(path.name, data, family_id, Author(None, "cli"))
+            report = await transfer.import_file(
+                kb,
+                path.name,
+                data,
+                family_id,
+                Author(None, "cli"),
+                limits=transfer.ImportLimits.of(settings),
+            )
         except UsageError as exc:
             raise CliUsageError(exc.en) from None
     finally:
@@ -88,7 +103,26 @@ async def cmd_import(args: argparse.Namespace) -> int:
     )
     for where, why in report.errors:
         print(f"{path.name}: {where}: {why}", file=sys.stderr)
-    return 2 if report.errors else 0
+    for line in _left_out(report):
+        print(f"{path.name}: {line}", file=sys.stderr)
+    return 0 if report.ok else 2
+
+
+def _left_out(report: transfer.ImportReport) -> list[str]:
+    """What the caps left out, naming the setting that raises each cap."""
+    lines = []
+    if report.unread:
+        read = report.found - report.unread
+        lines.append(
+            f"the file has {report.found} rows; only the first {read} were read"
+            f" (HEARTH_IMPORT_MAX_ROWS={report.limits.max_rows})"
+        )
+    if report.over_family_cap:
+        lines.append(
+            f"{report.over_family_cap} valid entries were not imported: a family holds at most"
+            f" {report.limits.family_max_entries} (HEARTH_FAMILY_MAX_ENTRIES)"
+        )
+    return lines
 
 
 async def cmd_search(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from bot.core.errors import UsageError
 from bot.core.types import Reply
 from handlers.base import Ctx, Registry
-from handlers.kb_import_text import import_problem
+from handlers.kb_import_text import import_problem, left_out_by_caps
 from handlers.kb_text import (
     PAGE_SIZE,
     parse_draft,
@@ -22,7 +22,7 @@ from knowledge.formats import FORMATS
 from knowledge.rows import Author
 from knowledge.store import KnowledgeBase
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_BYTES = 20 * 1024 * 1024  # what a Telegram bot may download at all
 MAX_ERRORS_SHOWN = 10
 
 SubHandler = Callable[[Ctx, str], Awaitable[Reply]]
@@ -201,18 +201,30 @@ async def kb_import(ctx: Ctx, args: str) -> Reply:
             "Gửi tệp .md, .csv, .json hoặc .jsonl kèm chú thích /kb import.",
             "Send a .md, .csv, .json or .jsonl file with the caption /kb import.",
         )
-    if att.size is not None and att.size > MAX_IMPORT_BYTES:
-        raise UsageError("Tệp lớn quá (tối đa 5 MB).", "The file is too large (5 MB max).")
+    limits = transfer.ImportLimits.of(ctx.services.settings)
+    cap = limits.max_bytes or MAX_IMPORT_BYTES
+    too_large = UsageError(
+        f"Tệp lớn quá (tối đa {cap} byte).", f"The file is too large ({cap} bytes at most)."
+    )
+    if att.size is not None and att.size > cap:
+        raise too_large
     data = await att.fetch()
-    if len(data) > MAX_IMPORT_BYTES:
-        raise UsageError("Tệp lớn quá (tối đa 5 MB).", "The file is too large (5 MB max).")
+    if len(data) > cap:
+        raise too_large
     # credit goes to the person importing: a file's author fields could name anyone
     report = await transfer.import_file(
-        kb_of(ctx), att.file_name, data, ctx.family.id, author_of(ctx), keep_authors=False
+        kb_of(ctx),
+        att.file_name,
+        data,
+        ctx.family.id,
+        author_of(ctx),
+        keep_authors=False,
+        limits=limits,
     )
     lines = [ctx.t("Đã nhập {n} mục.", "Imported {n} entries.", n=len(report.imported))]
     if report.skipped:
         lines.append(ctx.t("Bỏ qua {n} mục trùng.", "Skipped {n} duplicates.", n=report.skipped))
+    lines += left_out_by_caps(ctx.lang, report)
     if report.errors:
         lines.append(ctx.t("{n} mục lỗi:", "{n} invalid:", n=len(report.errors)))
         lines += [import_problem(ctx.lang, w, why) for w, why in report.errors[:MAX_ERRORS_SHOWN]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.core.i18n import tr
+from knowledge.transfer import ImportReport
 
 FIELDS_VI = {
     "title": "tiêu đề",
@@ -73,3 +74,31 @@ def import_problem(lang: str, where: str, why: str) -> str:
         f"• {_render(WHERE_VI, where)}: {_render(WHY_VI, why)}",
         f"• {where}: {why}",
     )
+
+
+def left_out_by_caps(lang: str, report: ImportReport) -> list[str]:
+    """What the caps left out of an import, one line each, in the member's language."""
+    lines = []
+    if report.unread:
+        read = report.found - report.unread
+        lines.append(
+            tr(
+                lang,
+                f"Tệp có {report.found} mục; mỗi lần nhập chỉ đọc {read} mục đầu, {report.unread}"
+                " mục sau đó chưa được nhập.",
+                f"The file has {report.found} rows; an import reads the first {read} only, so"
+                f" {report.unread} were not imported.",
+            )
+        )
+    if report.over_family_cap:
+        cap = report.limits.family_max_entries
+        lines.append(
+            tr(
+                lang,
+                f"Kho của gia đình giữ tối đa {cap} mục, nên {report.over_family_cap} mục"
+                " không được nhập.",
+                f"A family's knowledge base holds at most {cap} entries, so"
+                f" {report.over_family_cap} were not imported.",
+            )
+        )
+    return lines

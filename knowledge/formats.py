@@ -40,6 +40,7 @@ FORMATS = ("json", "jsonl", "md", "csv")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 TRUE = {"true", "yes", "1", "y", "co", "có"}
 FALSE = {"false", "no", "0", "n", "", "khong", "không"}
+MAX_BODY_CHARS = 20_000  # what the knowledge base stores at most
 # an entry is a flat object; deeper than this is not an entry (and must not recurse)
 MAX_DEPTH = 64
 TOO_DEEP = "nested too deeply"
@@ -48,10 +49,13 @@ FM_KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s?(.*)$")
 
 @dataclass(slots=True)
 class Parsed:
-    """Records found in a file, each with where it came from, plus the ones that failed."""
+    """Records found in a file, each with where it came from, plus the ones that failed;
+    `found` counts every record in the file, `unread` those past the row cap."""
 
     records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    found: int = 0
+    unread: int = 0
 
 
 def _as_list(name: str, value: Any) -> list[str]:
@@ -74,8 +78,9 @@ def _as_bool(value: Any) -> bool:
     raise ValueError("verbatim must be true or false")
 
 
-def validate(raw: Any) -> dict[str, Any]:
-    """One record as KnowledgeBase.add wants it; ValueError says what is wrong."""
+def validate(raw: Any, max_body: int = MAX_BODY_CHARS) -> dict[str, Any]:
+    """One record as KnowledgeBase.add wants it (a body of at most `max_body` characters);
+    ValueError says what is wrong."""
     if not isinstance(raw, Mapping):
         raise ValueError("not an object with title and body")
     out: dict[str, Any] = {}
@@ -86,8 +91,8 @@ def validate(raw: Any) -> dict[str, Any]:
         out[key] = value.strip()
     if len(out["title"]) > 200:
         raise ValueError("title longer than 200 characters")
-    if len(out["body"]) > 20000:
-        raise ValueError("body longer than 20000 characters")
+    if len(out["body"]) > max_body:
+        raise ValueError(f"body longer than {max_body} characters")
     for key in LIST_FIELDS:
         out[key] = _as_list(key, raw.get(key))
     language = raw.get("language") or "vi"
@@ -128,8 +133,15 @@ def detect_format(filename: str) -> str:
     raise ValueError(f"unknown file type {filename!r}: use .md, .csv, .json or .jsonl")
 
 
-def parse(filename: str, data: bytes | str) -> Parsed:
-    """Read any supported file; every bad record is reported with its line or index."""
+def parse(
+    filename: str,
+    data: bytes | str,
+    *,
+    max_records: int | None = None,
+    max_body: int = MAX_BODY_CHARS,
+) -> Parsed:
+    """Read any supported file; every bad record is reported with its line or index. Only
+    the first `max_records` records are validated and kept (the rest count as `unread`)."""
     fmt = detect_format(filename)
     if isinstance(data, bytes):
         try:
@@ -141,10 +153,12 @@ def parse(filename: str, data: bytes | str) -> Parsed:
     parsed = {"json": _parse_json, "jsonl": _parse_jsonl, "md": _parse_md, "csv": _parse_csv}[fmt](
         text
     )
-    good = Parsed(errors=list(parsed.errors))
-    for where, raw in parsed.records:
+    found = len(parsed.records)
+    read = parsed.records if max_records is None else parsed.records[:max_records]
+    good = Parsed(errors=list(parsed.errors), found=found, unread=found - len(read))
+    for where, raw in read:
         try:
-            good.records.append((where, validate(raw)))
+            good.records.append((where, validate(raw, max_body)))
         except ValueError as exc:
             good.errors.append((where, str(exc)))
     good.errors.sort(key=lambda e: _order(e[0]))

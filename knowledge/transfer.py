@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.core.errors import UsageError
@@ -15,21 +17,55 @@ from knowledge.rows import Author, content
 if TYPE_CHECKING:
     from knowledge.parts import KBParts
 
-CHUNK = 500
+# An import writes in transactions of at most this long, so the other families' messages
+# (each a few short writes) wait for one slice, not for the whole file.
+SLICE_S = 0.02
+Progress = Callable[[int, int], None]  # (records done, records to do)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportLimits:
+    """Caps on one import and on a family's knowledge base (HEARTH_IMPORT_*, HEARTH_FAMILY_*)."""
+
+    max_bytes: int | None = None
+    max_rows: int | None = None
+    max_entry_chars: int = formats.MAX_BODY_CHARS
+    family_max_entries: int | None = None
+
+    @classmethod
+    def of(cls, settings: Any) -> ImportLimits:
+        """The limits configured in Settings."""
+        return cls(
+            settings.import_max_bytes,
+            settings.import_max_rows,
+            settings.import_max_entry_chars,
+            settings.family_max_entries,
+        )
 
 
 @dataclass(slots=True)
 class ImportReport:
-    """What an import did: new entry ids, exact duplicates skipped, bad records by place."""
+    """What an import did: new entry ids, exact duplicates skipped, bad records by place;
+    `found` records in the file, `unread` past the row cap, `over_family_cap` valid ones
+    the family's cap left out."""
 
     imported: list[int] = field(default_factory=list)
     skipped: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
+    found: int = 0
+    unread: int = 0
+    over_family_cap: int = 0
+    limits: ImportLimits = field(default_factory=ImportLimits)
 
     @property
     def ok(self) -> bool:
-        """True when every record was valid."""
-        return not self.errors
+        """True when every record was valid and nothing was left out by a cap."""
+        return not self.errors and not self.capped
+
+    @property
+    def capped(self) -> bool:
+        """True when a cap left records out."""
+        return bool(self.unread or self.over_family_cap)
 
 
 async def import_records(
@@ -40,57 +76,101 @@ async def import_records(
     source: str = "import",
     *,
     keep_authors: bool = True,
+    limits: ImportLimits | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Validate and insert records (dicts, or (where, dict) pairs); bad ones are reported.
 
     `keep_authors=False` (an import sent in chat): every entry credits `author`, the person
     importing; what the file claims about authors is kept only as a quoted `source`.
+    A family's cap (`limits`) leaves out what does not fit; the writes go in short slices
+    (SLICE_S) so other families are answered meanwhile; `progress` hears after each one.
     """
-    report = ImportReport()
+    limits = limits or ImportLimits()
+    report = ImportReport(found=len(records), limits=limits)
     valid: list[dict[str, Any]] = []
     for n, item in enumerate(records):
         where, raw = item if isinstance(item, tuple) else (f"index {n}", item)
         try:
-            valid.append(formats.validate(raw))
+            valid.append(formats.validate(raw, limits.max_entry_chars))
         except ValueError as exc:
             report.errors.append((where, str(exc)))
+    room = await _room(kb, family_id, limits)
     fallback = author or Author()
-    for start in range(0, len(valid), CHUNK):
+    loop = asyncio.get_running_loop()
+    done = 0
+    while done < len(valid):
         async with kb.db.transaction() as conn:
-            for rec in valid[start : start + CHUNK]:
-                async with conn.execute(
-                    "SELECT 1 FROM entries WHERE family_id IS ? AND title = ? AND body = ?"
-                    " AND status = 'approved'",
-                    (family_id, rec["title"], rec["body"]),
-                ) as cur:
-                    if await cur.fetchone() is not None:
-                        report.skipped += 1
-                        continue
-                fields = content(
-                    rec["title"],
-                    rec["body"],
-                    rec["tags"],
-                    rec["aliases"],
-                    rec["language"],
-                    rec["region"],
-                    rec["verbatim"],
+            started = loop.time()
+            while done < len(valid) and loop.time() - started < SLICE_S:
+                if room is not None and len(report.imported) >= room:
+                    report.over_family_cap = len(valid) - done
+                    done = len(valid)
+                    break
+                await _insert(
+                    kb, conn, valid[done], family_id, report, fallback, source, keep_authors
                 )
-                who, approved_by, origin = _credit(rec, fallback, source, keep_authors)
-                entry_id = await kb.writer.insert(
-                    conn,
-                    fields,
-                    family_id,
-                    who,
-                    "approved",
-                    origin,
-                    approved_by,
-                    rec["created_at"],
-                    rec["updated_at"],
-                    action="add",
-                )
-                report.imported.append(entry_id)
+                done += 1
+        if progress is not None:
+            progress(done, len(valid))
+        await asyncio.sleep(0)  # the writers that queued meanwhile go before the next slice
     await kb.vectors.embed_entries(report.imported, family_id)
     return report
+
+
+async def _room(kb: KBParts, family_id: int | None, limits: ImportLimits) -> int | None:
+    """How many more entries the family may hold (None: no cap, as for global entries)."""
+    if family_id is None or limits.family_max_entries is None:
+        return None
+    held = await kb.db.scalar(
+        "SELECT count(*) FROM entries WHERE family_id = ? AND status IN ('approved', 'pending')",
+        (family_id,),
+    )
+    return max(0, limits.family_max_entries - int(held or 0))
+
+
+async def _insert(
+    kb: KBParts,
+    conn: Any,
+    rec: dict[str, Any],
+    family_id: int | None,
+    report: ImportReport,
+    fallback: Author,
+    source: str,
+    keep_authors: bool,
+) -> None:
+    """One record inside the slice's transaction (an exact duplicate is skipped)."""
+    async with conn.execute(
+        "SELECT 1 FROM entries WHERE family_id IS ? AND title = ? AND body = ?"
+        " AND status = 'approved'",
+        (family_id, rec["title"], rec["body"]),
+    ) as cur:
+        if await cur.fetchone() is not None:
+            report.skipped += 1
+            return
+    fields = content(
+        rec["title"],
+        rec["body"],
+        rec["tags"],
+        rec["aliases"],
+        rec["language"],
+        rec["region"],
+        rec["verbatim"],
+    )
+    who, approved_by, origin = _credit(rec, fallback, source, keep_authors)
+    entry_id = await kb.writer.insert(
+        conn,
+        fields,
+        family_id,
+        who,
+        "approved",
+        origin,
+        approved_by,
+        rec["created_at"],
+        rec["updated_at"],
+        action="add",
+    )
+    report.imported.append(entry_id)
 
 
 def _credit(
@@ -116,18 +196,46 @@ async def import_file(
     author: Author | None = None,
     *,
     keep_authors: bool = True,
+    limits: ImportLimits | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    """Parse a file by its extension and import what is valid (`keep_authors`: see
-    import_records)."""
+    """Parse a file by its extension (off the event loop) and import what is valid and
+    within `limits` (`keep_authors`, `progress`: see import_records)."""
+    limits = limits or ImportLimits()
+    size = len(data.encode("utf-8") if isinstance(data, str) else data)
+    if limits.max_bytes is not None and size > limits.max_bytes:
+        raise UsageError(
+            f"Tệp lớn quá ({size} byte; tối đa {limits.max_bytes} byte).",
+            f"The file is too large ({size} bytes; {limits.max_bytes} bytes at most,"
+            " HEARTH_IMPORT_MAX_BYTES).",
+        )
     try:
-        parsed = formats.parse(filename, data)
+        formats.detect_format(filename)
     except ValueError as exc:  # only the file name can be wrong before any record is read
         raise UsageError(
             f"Không đọc được tệp {filename!r}: chỉ nhận tệp .md, .csv, .json hoặc .jsonl.",
             f"Cannot read the file: {exc}",
         ) from exc
-    report = await import_records(kb, parsed.records, family_id, author, keep_authors=keep_authors)
+    parsed = await asyncio.to_thread(
+        partial(
+            formats.parse,
+            filename,
+            data,
+            max_records=limits.max_rows,
+            max_body=limits.max_entry_chars,
+        )
+    )
+    report = await import_records(
+        kb,
+        parsed.records,
+        family_id,
+        author,
+        keep_authors=keep_authors,
+        limits=limits,
+        progress=progress,
+    )
     report.errors = sorted(parsed.errors + report.errors, key=lambda e: formats._order(e[0]))
+    report.found, report.unread = parsed.found, parsed.unread
     return report
 
 

@@ -57,6 +57,10 @@ class Settings:
     max_message_chars: int = 4000
     llm_max_total_s: float = 120.0
     llm_max_answer_chars: int = 32_000
+    import_max_bytes: int = 5 * 1024 * 1024
+    import_max_rows: int = 20_000
+    import_max_entry_chars: int = 20_000
+    family_max_entries: int = 5_000
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -219,4 +223,10 @@ def load_settings(
         max_message_chars=int(_positive(env, "HEARTH_MAX_MESSAGE_CHARS", 4000)),
         llm_max_total_s=_positive(env, "LLM_MAX_TOTAL_S", 120.0),
         llm_max_answer_chars=int(_positive(env, "LLM_MAX_ANSWER_CHARS", 32_000)),
+        import_max_bytes=int(_positive(env, "HEARTH_IMPORT_MAX_BYTES", 5 * 1024 * 1024)),
+        import_max_rows=int(_positive(env, "HEARTH_IMPORT_MAX_ROWS", 20_000)),
+        import_max_entry_chars=int(
+            min(_positive(env, "HEARTH_IMPORT_MAX_ENTRY_CHARS", 20_000), 20_000)
+        ),
+        family_max_entries=int(_positive(env, "HEARTH_FAMILY_MAX_ENTRIES", 5_000)),
     )
