@@ -64,7 +64,8 @@ def _context(field: str, result: dict[str, Any]) -> str:
     """What a value is out of, or measured at (the words after the number)."""
     s = result.get("sustained") or {}
     details = result.get("details") or {}
-    echo = details.get("echo_compare") or {}
+    hearth_pace = (details.get("load") or {}).get("msgs_per_s")
+    echo_pace = (details.get("echo") or {}).get("msgs_per_s")
     words = {
         "sustained.lost": f"of {s.get('messages', 0) + s.get('warmup_messages', 0):,} messages",
         "sustained.status_429": f"of {s.get('bot_api_requests', 0):,} requests",
@@ -73,8 +74,8 @@ def _context(field: str, result: dict[str, Any]) -> str:
         "rss_mb": f"MB after {(details.get('load') or {}).get('messages', 0):,} messages",
         "startup_s": "s",
         "kb_search_ms_p99": f"ms at {result.get('kb_entries') or 0:,} entries",
-        "ratio_to_echo": f"(Hearth {_num(echo.get('hearth_msgs_per_s'))} msg/s,"
-        f" echo bot {_num(echo.get('echo_msgs_per_s'))} msg/s, limits off)",
+        "ratio_to_echo": f"(Hearth {_num(hearth_pace)} msg/s, echo bot {_num(echo_pace)} msg/s,"
+        " limits off)",
     }
     return words.get(field, "")
 
