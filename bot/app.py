@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from bot.calendar.service import Calendar
 from bot.core.answers import AnswerLog
 from bot.core.call_log import CallLog
 from bot.core.config import Settings
@@ -97,6 +98,7 @@ async def build(settings: Settings, *, load_pack: bool = False) -> Hearth:
             usage=UsageLog(db),
             answers=answers,
             registry=registry,
+            calendar=Calendar(db),
         )
         if load_pack:
             loaded = await services.kb.load_starter_pack()

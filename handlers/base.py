@@ -31,6 +31,7 @@ class Services:
     usage: Any  # bot.core.usage.UsageLog
     answers: Any  # handlers.chat.Answerer
     registry: Registry = field(default_factory=lambda: Registry())
+    calendar: Any = None  # bot.calendar.service.Calendar
 
 
 @dataclass(slots=True)

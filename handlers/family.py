@@ -7,6 +7,7 @@ language → vi|en, privacy → strict|normal.
 
 from __future__ import annotations
 
+from bot.calendar.clock import DEFAULT_ZONE, checked_zone
 from bot.core.errors import UsageError
 from bot.core.families import PROFILE_KEYS
 from bot.core.i18n import tr
@@ -15,7 +16,7 @@ from handlers.base import Ctx, Registry
 from knowledge.guard import REGION_NAMES
 from knowledge.relevance import fold
 
-DEFAULTS = {"language": "vi", "privacy": "normal"}
+DEFAULTS = {"language": "vi", "privacy": "normal", "timezone": DEFAULT_ZONE}
 MAX_LEN = {"name": 60, "kitchen": 300, "diet": 300, "note": 300}
 CLEAR_WORDS = frozenset({"-", "xoa", "clear", "none", "unset", "bo"})
 SET_WORDS = frozenset({"set", "dat", "sua", "doi"})
@@ -27,6 +28,7 @@ KEY_ALIASES = {
     "diet": ("diet", "anuong", "chedoan", "an"),
     "note": ("note", "ghichu", "luuy"),
     "privacy": ("privacy", "riengtu", "baomat"),
+    "timezone": ("timezone", "tz", "muigio"),
 }
 LABELS = {
     "name": ("Tên", "Name"),
@@ -36,6 +38,7 @@ LABELS = {
     "diet": ("Ăn uống", "Diet"),
     "note": ("Ghi chú", "Note"),
     "privacy": ("Riêng tư", "Privacy"),
+    "timezone": ("Múi giờ", "Time zone"),
 }
 EXAMPLES = {
     "name": ("Nhà bà Lan", "The Nguyens"),
@@ -51,6 +54,7 @@ EXAMPLES = {
     ),
     "note": ("nhà có trẻ nhỏ 3 tuổi", "we have a 3-year-old"),
     "privacy": ("strict", "strict"),
+    "timezone": ("Asia/Ho_Chi_Minh", "America/Los_Angeles"),
 }
 LANGUAGES = {
     "vi": "vi",
@@ -160,6 +164,14 @@ def normalise(key: str, value: str) -> str:
                 "Riêng tư: strict (nghiêm) hoặc normal (bình thường).", "Privacy: strict or normal."
             )
         return PRIVACY[folded]
+    if key == "timezone":
+        try:
+            return checked_zone(value)
+        except ValueError:
+            raise UsageError(
+                "Múi giờ viết theo tên IANA, ví dụ Asia/Ho_Chi_Minh, America/Los_Angeles.",
+                "A time zone is an IANA name, e.g. Asia/Ho_Chi_Minh, America/Los_Angeles.",
+            ) from None
     if key == "name" and ":" in value:
         raise UsageError(
             "Tên gia đình không được chứa dấu hai chấm (:).",
@@ -268,9 +280,11 @@ async def family_command(ctx: Ctx) -> Reply:
         )
     if fold(value) in CLEAR_WORDS:
         await ctx.services.families.set_profile(ctx.family.id, key, "")
+        await _rezone(ctx, key)
         return Reply(ctx.t("Đã xóa {l}.", "Cleared {l}.", l=ctx.t(*LABELS[key]).lower()))
     stored = normalise(key, value)
     await ctx.services.families.set_profile(ctx.family.id, key, stored)
+    await _rezone(ctx, key)
     reply = ctx.t(
         "Đã lưu — {l}: {v}",
         "Saved — {l}: {v}",
@@ -285,6 +299,12 @@ async def family_command(ctx: Ctx) -> Reply:
             " remembered facts or conversation; only the question and shared knowledge.",
         )
     return Reply(reply)
+
+
+async def _rezone(ctx: Ctx, key: str) -> None:
+    """A new time zone moves every next reminder to the same local time in it."""
+    if key == "timezone" and ctx.services.calendar is not None:
+        await ctx.services.calendar.events.rezone(ctx.family.id)
 
 
 def register(reg: Registry) -> None:

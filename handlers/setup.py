@@ -16,6 +16,7 @@ HANDLER_MODULES = (
     "handlers.saved",
     "handlers.privacy",
     "handlers.family",
+    "handlers.calendar",
     "handlers.why",
 )
 
