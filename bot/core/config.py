@@ -42,12 +42,12 @@ class Settings:
     telegram_rate_limit: bool = True
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = field(default=None, repr=False)
-    telegram_webhook_listen: str = "0.0.0.0:8443"
+    telegram_webhook_listen: str = "127.0.0.1:8443"
     zalo_token: str | None = field(default=None, repr=False)
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
     zalo_webhook_url: str | None = None
     zalo_webhook_secret: str | None = field(default=None, repr=False)
-    zalo_webhook_listen: str = "0.0.0.0:8444"
+    zalo_webhook_listen: str = "127.0.0.1:8444"
     log_level: str = "INFO"
     log_content: str = "full"
     history_tokens: int = 1500
@@ -208,12 +208,12 @@ def load_settings(
         telegram_rate_limit=rate == "on",
         telegram_webhook_url=webhook,
         telegram_webhook_secret=secret,
-        telegram_webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN", "").strip() or "0.0.0.0:8443",
+        telegram_webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN", "").strip() or "127.0.0.1:8443",
         zalo_token=zalo_token,
         zalo_api_base_url=zalo_base,
         zalo_webhook_url=zalo_webhook,
         zalo_webhook_secret=zalo_secret,
-        zalo_webhook_listen=env.get("ZALO_WEBHOOK_LISTEN", "").strip() or "0.0.0.0:8444",
+        zalo_webhook_listen=env.get("ZALO_WEBHOOK_LISTEN", "").strip() or "127.0.0.1:8444",
         log_level=level,
         log_content=content,
         history_tokens=int(_positive(env, "HEARTH_HISTORY_TOKENS", 1500)),

@@ -15,7 +15,6 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlparse
 
 from telegram import (
     BotCommand,
@@ -57,6 +56,8 @@ from bot.platforms.telegram_updates import (
     OnDropped,
     current_turn,
 )
+from bot.platforms.telegram_webhook import start_webhook
+from bot.platforms.webhook_guard import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -345,6 +346,7 @@ async def run_telegram(
             "ask @BotFather for the current one"
         ) from None
     resume: asyncio.Task[Any] | None = None
+    webhook: WebhookServer | None = None
     try:
         await adapter.register_commands()
         await application.start()
@@ -355,14 +357,14 @@ async def run_telegram(
         updater = application.updater
         assert updater is not None
         if settings.telegram_webhook_url:
-            host, _, port = settings.telegram_webhook_listen.rpartition(":")
-            await updater.start_webhook(
-                listen=host or "0.0.0.0",
-                port=int(port),
-                url_path=urlparse(settings.telegram_webhook_url).path.lstrip("/"),
-                webhook_url=settings.telegram_webhook_url,
-                secret_token=settings.telegram_webhook_secret,
+            assert settings.telegram_webhook_secret  # load_settings requires it with the URL
+            webhook = await start_webhook(
+                application,
+                url=settings.telegram_webhook_url,
+                secret=settings.telegram_webhook_secret,
+                listen=settings.telegram_webhook_listen,
                 allowed_updates=ALLOWED_UPDATES,
+                on_dropped=adapter.on_dropped,
             )
             log.info(
                 "telegram: @%s listening for webhooks on %s",
@@ -374,6 +376,8 @@ async def run_telegram(
             log.info("telegram: @%s polling for updates", application.bot.username)
         await stop_event.wait()
     finally:
+        if webhook is not None:  # stop taking updates first
+            await webhook.stop()
         await _stop(adapter, resume, grace_s)
 
 
