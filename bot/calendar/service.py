@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+from contextlib import suppress
 from dataclasses import dataclass
 
 from bot.calendar.clock import Clock, SystemClock, zone
@@ -14,6 +16,7 @@ from bot.calendar.rules import occurrences
 from bot.core.db import Database
 
 REPEATING = ("daily", "weekly", "monthly", "monthly_lunar")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +104,33 @@ async def upcoming_events(
             }
         )
     return out
+
+
+def start_reminders(
+    app: object, platform: str, outbox_for: OutboxFor, stop: asyncio.Event
+) -> asyncio.Task[None] | None:
+    """The seam adapters call once they can send: the platform's reminder loop as a task
+    (`app` is the Hearth, or the pipeline: whatever holds `services`)."""
+    calendar = getattr(getattr(app, "services", None), "calendar", None)
+    if not isinstance(calendar, Calendar):
+        return None
+    return asyncio.create_task(
+        calendar.serve(platform, outbox_for, stop), name=f"{platform}-reminders"
+    )
+
+
+async def stop_reminders(
+    task: asyncio.Task[None] | None, stop: asyncio.Event, grace_s: float = 5.0
+) -> None:
+    """When the adapter ends: a stopping loop finishes its send (bounded); an adapter that
+    ends for another reason (an error) cancels it (what it claimed is released)."""
+    if task is None:
+        return
+    if stop.is_set():
+        await asyncio.wait({task}, timeout=grace_s)
+    if not task.done():
+        task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the reminder loop failed", exc_info=task.exception())

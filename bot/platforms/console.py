@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from bot.calendar.service import start_reminders, stop_reminders
 from bot.core.types import Attachment, Incoming, Reply
 from bot.pipeline import Pipeline
 
@@ -79,6 +80,27 @@ async def run_console(
     counter = [0]
     outbox = ConsoleOutbox(out, counter)
     interactive = inp.isatty()
+    count = 0
+    stop = asyncio.Event()
+    reminders = start_reminders(pipeline, "console", lambda chat_id: outbox, stop)
+    try:
+        count = await _chat_lines(pipeline, inp, out, outbox, family, user, run_id, interactive)
+    finally:
+        stop.set()
+        await stop_reminders(reminders, stop)
+    return count
+
+
+async def _chat_lines(
+    pipeline: Pipeline,
+    inp: TextIO,
+    out: TextIO,
+    outbox: ConsoleOutbox,
+    family: str,
+    user: str,
+    run_id: int,
+    interactive: bool,
+) -> int:
     count = 0
     while True:
         if interactive:

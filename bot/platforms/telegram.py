@@ -36,6 +36,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.calendar.service import start_reminders, stop_reminders
 from bot.core.config import Settings
 from bot.core.errors import ConfigError, FileUnavailable, HearthError
 from bot.core.tasks import finish_or_cancel
@@ -347,6 +348,7 @@ async def run_telegram(
         ) from None
     resume: asyncio.Task[Any] | None = None
     webhook: WebhookServer | None = None
+    reminders: asyncio.Task[None] | None = None
     try:
         await adapter.register_commands()
         await application.start()
@@ -354,6 +356,7 @@ async def run_telegram(
             app.pipeline.resume_pending(PLATFORM, adapter.outbox_for, adapter.fetch_for),
             name="telegram-resume",
         )
+        reminders = start_reminders(app, PLATFORM, adapter.outbox_for, stop_event)
         updater = application.updater
         assert updater is not None
         if settings.telegram_webhook_url:
@@ -378,6 +381,7 @@ async def run_telegram(
     finally:
         if webhook is not None:  # stop taking updates first
             await webhook.stop()
+        await stop_reminders(reminders, stop_event)  # before the bot closes
         await _stop(adapter, resume, grace_s)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from bot.calendar.service import start_reminders, stop_reminders
 from bot.core.config import Settings
 from bot.core.errors import ConfigError
 from bot.platforms.zalo.client import AUTH_CODES, ZaloApiError, ZaloClient
@@ -73,6 +74,7 @@ async def run_zalo(
         log.info("Zalo bot %r connected", bot.name or bot.id)
         dispatcher = Dispatcher(app.pipeline, client, bot, typing_every_s=typing_every_s)
         await resume(app.pipeline, dispatcher)
+        reminders = start_reminders(app, PLATFORM, dispatcher.outbox_for, stop_event)
         try:
             if settings.zalo_webhook_url:
                 await serve_webhook(
@@ -87,6 +89,7 @@ async def run_zalo(
                 await ensure_polling_allowed(client)
                 await run_polling(client, dispatcher, stop_event, backoff_s=backoff_s)
         finally:
+            await stop_reminders(reminders, stop_event)
             await dispatcher.drain()
     finally:
         await client.aclose()
