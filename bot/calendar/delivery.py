@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.calendar.clock import Clock, zone
-from bot.calendar.events import event_of, schedule_next_in, unix, zone_name_in
+from bot.calendar.events import event_of, schedule_next_in, unix
 from bot.calendar.rules import Delivery, next_delivery
 from bot.calendar.texts import announcement
 from bot.core.db import Database
@@ -47,8 +47,12 @@ RETRY_S = (30, 120, 600, 1800)
 OutboxFor = Callable[[str], Outbox]
 
 CLAIMABLE = (
-    "SELECT d.id, d.family_id, d.occurs_on, d.lead_days, d.due_at, e.id AS e_id"
+    "SELECT d.id AS d_id, d.occurs_on, d.lead_days, d.due_at, f.chat_id, p.value AS tz,"
+    " e.id, e.family_id, e.no, e.kind, e.scope, e.member_id, e.member_name, e.title, e.rule,"
+    " e.at_time, e.leads, e.lang, e.thread_id, e.active"
     " FROM calendar_deliveries d JOIN calendar_events e ON e.id = d.event_id"
+    " JOIN families f ON f.id = d.family_id"
+    " LEFT JOIN family_profile p ON p.family_id = d.family_id AND p.key = 'timezone'"
     " WHERE d.platform = ? AND d.status = 'pending' AND d.try_at <= ?"
     " ORDER BY d.try_at LIMIT ?"
 )
@@ -65,8 +69,29 @@ class Claimed:
     id: int
     family_id: int
     chat_id: str
-    text: str
     thread_id: str | None
+    kind: str
+    title: str
+    member_name: str
+    scope: str
+    lead: int
+    occurs_on: dt.date
+    lang: str
+    late: bool
+
+    @property
+    def text(self) -> str:
+        """The message (made after the claim's transaction, not inside it)."""
+        return announcement(
+            kind=self.kind,
+            title=self.title,
+            member_name=self.member_name,
+            scope=self.scope,
+            lead=self.lead,
+            occurs_on=self.occurs_on,
+            lang=self.lang,
+            late=self.late,
+        )
 
 
 def _still_useful(delivery: Delivery, now: dt.datetime, tz: ZoneInfo) -> bool:
@@ -83,16 +108,15 @@ def claim_in(
     """Take the platform's due deliveries: late ones marked, stale ones missed, in one go."""
     out: list[Claimed] = []
     for row in conn.execute(CLAIMABLE, (platform, unix(now), limit)).fetchall():
-        event_row = conn.execute(EVENT_SQL, (row["family_id"], row["e_id"])).fetchone()
-        event = event_of(event_row)
+        event = event_of(row)
+        row_id = row["d_id"]
         if not event.active:
             conn.execute(
                 "DELETE FROM calendar_deliveries WHERE family_id = ? AND id = ?",
-                (row["family_id"], row["id"]),
+                (event.family_id, row_id),
             )
             continue
-        tz = zone(zone_name_in(conn, event.family_id))
-        row_id = row["id"]
+        tz = zone(row["tz"])
         current = Delivery(
             dt.date.fromisoformat(row["occurs_on"]),
             row["lead_days"],
@@ -117,20 +141,22 @@ def claim_in(
                 " WHERE family_id = ? AND id = ? AND status = 'pending'",
                 (run, int(late), event.family_id, row_id),
             )
-            chat_id = conn.execute(
-                "SELECT chat_id FROM families WHERE id = ?", (event.family_id,)
-            ).fetchone()[0]
-            text = announcement(
-                kind=event.kind,
-                title=event.title,
-                member_name=event.member_name,
-                scope=event.scope,
-                lead=current.lead,
-                occurs_on=current.occurs_on,
-                lang=event.lang,
-                late=late,
+            out.append(
+                Claimed(
+                    row_id,
+                    event.family_id,
+                    row["chat_id"],
+                    event.thread_id,
+                    event.kind,
+                    event.title,
+                    event.member_name,
+                    event.scope,
+                    current.lead,
+                    current.occurs_on,
+                    event.lang,
+                    late,
+                )
             )
-            out.append(Claimed(row_id, event.family_id, chat_id, text, event.thread_id))
             break
     return out
 
