@@ -30,6 +30,7 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackContext,
     CallbackQueryHandler,
+    ChatMemberHandler,
     MessageHandler,
     MessageReactionHandler,
     filters,
@@ -41,6 +42,8 @@ from bot.core.config import Settings
 from bot.core.errors import ConfigError, FileUnavailable, HearthError
 from bot.core.tasks import finish_or_cancel
 from bot.core.types import CallbackEvent
+from bot.membership import Membership
+from bot.platforms.telegram_membership import GatedOutbox, GoneChats, apply_member_update
 from bot.platforms.telegram_outbox import ChatClocks, Pacing, TelegramOutbox
 from bot.platforms.telegram_render import (
     PLATFORM,
@@ -62,7 +65,13 @@ from bot.platforms.webhook_guard import WebhookServer
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MESSAGE_REACTION]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MESSAGE_REACTION,
+    Update.CHAT_MEMBER,  # promotions and demotions, applied at once (telegram_membership.py)
+    Update.MY_CHAT_MEMBER,  # the bot added to or removed from a chat
+]
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what the cloud Bot API lets a bot download
 SHUTDOWN_GRACE_S = 10.0
 # Bot API calls in flight at once (PTB's HTTPXRequest holds one unless told); more wait in
@@ -78,11 +87,13 @@ class TelegramAdapter:
         self.settings = settings
         self.clocks = ChatClocks(Pacing() if settings.telegram_rate_limit else Pacing.unlimited())
         self.admins = AdminCache()
+        self.gone = GoneChats()
         self.application = build_application(settings, on_dropped=self.on_dropped)
         self._inflight: set[asyncio.Task[Any]] = set()
         app = self.application
         app.add_handler(CallbackQueryHandler(self.on_callback))
         app.add_handler(MessageReactionHandler(self.on_reaction))
+        app.add_handler(ChatMemberHandler(self.on_member, ChatMemberHandler.ANY_CHAT_MEMBER))
         app.add_handler(
             MessageHandler(
                 (
@@ -112,7 +123,7 @@ class TelegramAdapter:
 
     async def _enter_pipeline(
         self, update: Update, turn: ChatTurn | None
-    ) -> tuple[asyncio.Task[Any], TelegramOutbox] | None:
+    ) -> tuple[asyncio.Task[Any], GatedOutbox] | None:
         message = update.message
         if message is None or (
             message.from_user is not None
@@ -139,20 +150,23 @@ class TelegramAdapter:
             and await self.admins.is_admin(self.application, message.chat.id, user.id)
         ):
             incoming = replace(incoming, is_chat_admin=True)
-        outbox = TelegramOutbox(
-            bot,
-            incoming.chat_id,
-            clocks=self.clocks,
-            is_group=incoming.chat_kind == "group",
-            thread_id=incoming.thread_id,
-            reply_to=incoming.message_id if incoming.chat_kind == "group" else None,
+        self.gone.chats.discard(incoming.chat_id)  # a message from it: the bot is there
+        outbox = self.gone.gate(
+            TelegramOutbox(
+                bot,
+                incoming.chat_id,
+                clocks=self.clocks,
+                is_group=incoming.chat_kind == "group",
+                thread_id=incoming.thread_id,
+                reply_to=incoming.message_id if incoming.chat_kind == "group" else None,
+            )
         )
         if turn is not None:
             await turn.wait()
         task = asyncio.create_task(self.pipeline.handle(incoming, outbox))
         return task, outbox
 
-    async def _finish(self, task: asyncio.Task[Any], outbox: TelegramOutbox) -> None:
+    async def _finish(self, task: asyncio.Task[Any], outbox: GatedOutbox) -> None:
         """Wait for the pipeline; a shutdown may cancel it (the message stays unanswered)."""
         self._inflight.add(task)
         try:
@@ -239,10 +253,16 @@ class TelegramAdapter:
 
         return fetch
 
-    def outbox_for(self, chat_id: str) -> TelegramOutbox:
+    def outbox_for(self, chat_id: str) -> GatedOutbox:
         """An outbox for a chat without a fresh message (answers resumed after a restart)."""
         is_group = chat_id.startswith("-")
-        return TelegramOutbox(self.application.bot, chat_id, clocks=self.clocks, is_group=is_group)
+        bot = self.application.bot
+        return self.gone.gate(TelegramOutbox(bot, chat_id, clocks=self.clocks, is_group=is_group))
+
+    async def on_member(self, update: Update, context: CallbackContext) -> None:
+        """Someone promoted, demoted or gone, or the bot itself removed: in effect at once."""
+        membership = Membership(self.pipeline.services.db)
+        await apply_member_update(update, self.admins, self.gone, membership, PLATFORM)
 
     # --- lifecycle -------------------------------------------------------------------------
     async def register_commands(self) -> None:

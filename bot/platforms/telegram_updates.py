@@ -152,6 +152,19 @@ class AdminCache:
                 del self._pending[chat_id]
         return user_id in await asyncio.shield(pending)
 
+    def changed(self, chat_id: int, user_id: int, is_admin: bool) -> None:
+        """Telegram said (chat_member) that someone was promoted or demoted: the cached list
+        follows at once instead of after ADMIN_CACHE_S."""
+        known = self._known.get(chat_id)
+        if known is None:
+            return
+        ids = known[1] | {user_id} if is_admin else known[1] - {user_id}
+        self._known[chat_id] = (known[0], frozenset(ids))
+
+    def forget(self, chat_id: int) -> None:
+        """Ask Telegram again next time (the bot's own rights in the chat changed)."""
+        self._known.pop(chat_id, None)
+
 
 def current_turn() -> ChatTurn | None:
     """The turn of the message being handled in this task (None for other updates)."""

@@ -244,6 +244,25 @@ class FakeTelegram:
             }
         )
 
+    def push_member_change(
+        self, chat_id: int, user_id: int, old: str, new: str, *, by: int | None = None
+    ) -> dict[str, Any]:
+        """Someone's status in a group changed (`chat_member`; `my_chat_member` when the
+        user is the bot): statuses as Telegram names them (creator, administrator, member,
+        left, kicked)."""
+        is_bot = user_id == BOT_ID
+        user = {"id": user_id, "is_bot": is_bot, "first_name": "Hearth" if is_bot else "Lan"}
+        actor = {"id": by or user_id, "is_bot": False, "first_name": "Owner"}
+        chat = {"id": chat_id, "type": "supergroup", "title": "Nhà mình"}
+        update = {
+            "chat": chat,
+            "from": actor,
+            "date": int(time.time()),
+            "old_chat_member": _member_json(old, user),
+            "new_chat_member": _member_json(new, user),
+        }
+        return self.push_update({"my_chat_member" if is_bot else "chat_member": update})
+
     def add_file(self, data: bytes, file_path: str) -> str:
         """Store a file the bot may fetch with getFile + download."""
         with self.lock:
@@ -567,6 +586,18 @@ class FakeTelegram:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
                 if not button.get("text"):
                     raise ApiError(400, "Bad Request: BUTTON_TEXT_EMPTY")
+
+
+def _member_json(status: str, user: dict[str, Any]) -> dict[str, Any]:
+    """A ChatMember object with the fields Telegram sends for that status."""
+    member: dict[str, Any] = {"status": status, "user": user}
+    if status == "administrator":
+        member.update({f: f == "can_manage_chat" for f in ADMIN_FLAGS})
+    elif status == "creator":
+        member["is_anonymous"] = False
+    elif status == "kicked":
+        member["until_date"] = 0
+    return member
 
 
 class _Handler(BaseHTTPRequestHandler):
