@@ -97,3 +97,38 @@ def _words(title: str, aliases: tuple[str, ...], tags: tuple[str, ...], body: st
 def entry_words(entry: Entry) -> EntryWords:
     """The entry's compared words (cached by its text: the same entries come back often)."""
     return _words(entry.title, tuple(entry.aliases), tuple(entry.tags), entry.body)
+
+
+@dataclass(frozen=True, slots=True)
+class HeadWords:
+    """An entry's title and aliases alone (its names, not its tags): enough to tell most
+    entries apart, and cheap (search compares the names of its hits; bodies only where
+    the names share a phrase)."""
+
+    title: tuple[str, ...]
+    title_raw: tuple[str, ...]
+    head_parts: tuple[tuple[str, ...], ...]
+    head_pairs: frozenset[Pair]
+
+
+@lru_cache(maxsize=8192)
+def _head(title: str, aliases: tuple[str, ...]) -> HeadWords:
+    parts = [tokens(p) for p in (title, *aliases) if p]
+    keys = [tuple(t.key for t in part) for part in parts]
+    return HeadWords(
+        title=keys[0] if keys and title else (),
+        title_raw=tuple(t.raw for t in parts[0]) if parts and title else (),
+        head_parts=tuple(keys),
+        head_pairs=frozenset(p for part in keys for p in _pairs(part)),
+    )
+
+
+def head_words(entry: Entry) -> HeadWords:
+    """The entry's names as compared words (cached by their text)."""
+    return _head(entry.title, tuple(entry.aliases))
+
+
+@lru_cache(maxsize=4096)
+def body_keys(body: str) -> frozenset[str]:
+    """The distinct compared syllables of a body."""
+    return frozenset(t.key for t in tokens(body))

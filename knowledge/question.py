@@ -104,9 +104,15 @@ class Question:
         return sum(u.weight for u in self.topic)
 
     @property
+    def topical(self) -> bool:
+        """Names something to look up (a dish, a custom, an illness, a tool, any other word);
+        "nấu gì hôm nay?" does not."""
+        return any(u.weight >= TOPIC_MIN_WEIGHT for u in self.topic)
+
+    @property
     def small_talk(self) -> bool:
-        """No topic at all: greetings, thanks, the weather."""
-        return not any(u.weight >= TOPIC_MIN_WEIGHT for u in self.topic)
+        """No topic and no request at all: greetings, thanks, the weather."""
+        return not self.topical and not any(u.kind == "generic" for u in self.topic)
 
     @property
     def health(self) -> bool:

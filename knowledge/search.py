@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.core.db import Database
-from knowledge.indexing import FAMILY_FIELDS, TEXT_FIELDS, json_list
+from knowledge.indexing import json_list
 from knowledge.normalize import (
     accented,
     contains_phrase,
@@ -37,6 +37,7 @@ from knowledge.normalize import (
 )
 from knowledge.question import analyse
 from knowledge.rows import row_to_entry
+from knowledge.search_sql import RANK_COLUMNS, fallback_sql, ranked_sql, scoped, scoped_parts
 from knowledge.selection import family_first
 from knowledge.termstats import TermStats
 from knowledge.types import SearchHit, has_term_tag
@@ -52,63 +53,6 @@ SYNONYM_WEIGHT = 0.5  # … another word for them in the same language, half
 FAMILY_SLACK = 8  # extra candidates read so a family version can pass the shared one
 TITLE_SCAN_MAX = 300  # entries a title-only match may skip per term (holding it elsewhere)
 HEAD_FIELDS = ("head", "tags")
-
-# What ranking reads of an entry; the rest (its body above all) only for the hits returned:
-# 20-40 candidates' bodies were packed into JSON and decoded for five hits.
-RANK_COLUMNS = "e.id, e.family_id, e.title, e.aliases, e.tags"
-SEARCH_SQL = f"""
-SELECT {RANK_COLUMNS}, entries_fts.rank AS rank FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid
-WHERE entries_fts MATCH :q AND e.status = 'approved'
-  AND (e.family_id IS NULL OR e.family_id = :fam)
-  AND NOT (e.family_id IS NULL AND :fam IS NOT NULL AND EXISTS (
-      SELECT 1 FROM entries s WHERE s.shadows = e.id AND s.family_id = :fam))
-ORDER BY entries_fts.rank LIMIT :lim
-"""
-_UNRANKED = SEARCH_SQL.replace("ORDER BY entries_fts.rank LIMIT :lim", "LIMIT :lim").replace(
-    "entries_fts.rank AS rank", "{part} AS part"
-)
-
-
-def ranked_sql(names: list[str]) -> str:
-    """The best :lim rows over the MATCH expressions :<name> …, in one round trip."""
-    if names == ["q"]:
-        return SEARCH_SQL
-    parts = " UNION ALL ".join(
-        "SELECT * FROM (" + SEARCH_SQL.replace(":q", f":{n}") + ")" for n in names
-    )
-    return f"SELECT * FROM ({parts}) ORDER BY rank LIMIT :lim"
-
-
-def fallback_sql(parts: list[tuple[str, int]]) -> str:
-    """Unranked candidate sets (:<name>, part) … in one round trip, each tagged `part`."""
-    return " UNION ALL ".join(
-        "SELECT * FROM (" + _UNRANKED.replace(":q", f":{n}").format(part=part) + ")"
-        for n, part in parts
-    )
-
-
-def scope_parts(family_id: int | None, fields: tuple[str, ...], body: str) -> list[str]:
-    """`body` in the global columns `fields`, and for a family, in its own copies of them.
-
-    A column filter is free for FTS5; a scope phrase would be counted by bm25. Asked as
-    separate queries, each row gets the bm25 score it gets from their OR (a phrase's
-    statistics do not depend on the rest of the query), but FTS5 walks an OR's branches
-    together and that costs more than the two apart (2.2 vs 1.2 + 0.4 ms at 100k)."""
-    glob = "{" + " ".join(fields) + "} : (" + body + ")"
-    if family_id is None:
-        return [glob]
-    own = "{" + " ".join(FAMILY_FIELDS[TEXT_FIELDS.index(f)] for f in fields) + "}"
-    return [glob, f'scope : "zf{int(family_id)}" AND {own} : ({body})']
-
-
-def in_scope(family_id: int | None, fields: tuple[str, ...], body: str) -> str:
-    """`body` matched in the global columns `fields`, or in the family's own copies of them."""
-    parts = scope_parts(family_id, fields, body)
-    return parts[0] if len(parts) == 1 else " OR ".join(f"({p})" for p in parts)
-
-
-def _quoted(terms: list[str]) -> str:
-    return " OR ".join('"' + t.replace('"', "") + '"' for t in terms if t.replace('"', ""))
 
 
 async def typo_alternatives(
@@ -148,37 +92,6 @@ def match_expression(
 ) -> str | None:
     """The FTS5 query: scope AND (any syllable, typo neighbour, bigram or accented form)."""
     return scoped(query_terms(tokens, alternatives, accents), family_id)
-
-
-def match_body(terms: list[str], all_of: list[list[str]] | None = None) -> str:
-    """`t1 OR t2 …`, or with `all_of`, `(a OR a2) AND (b) …`: every group must match."""
-    if all_of:
-        return " AND ".join(f"({_quoted(g)})" for g in all_of if _quoted(g))
-    return _quoted(terms)
-
-
-def scoped(
-    terms: list[str],
-    family_id: int | None,
-    *,
-    all_of: list[list[str]] | None = None,
-    fields: tuple[str, ...] = TEXT_FIELDS,
-) -> str | None:
-    """`t1 OR t2 …` within the family's scope, or with `all_of`, every group must match."""
-    body = match_body(terms, all_of)
-    return in_scope(family_id, fields, body) if body else None
-
-
-def scoped_parts(
-    terms: list[str],
-    family_id: int | None,
-    *,
-    all_of: list[list[str]] | None = None,
-    fields: tuple[str, ...] = TEXT_FIELDS,
-) -> list[str]:
-    """`scoped` as one expression per scope (see `scope_parts`); none when nothing to match."""
-    body = match_body(terms, all_of)
-    return scope_parts(family_id, fields, body) if body else []
 
 
 def tokens_content(tokens: list[str]) -> list[str]:
@@ -435,9 +348,11 @@ async def search(
         ranked = [(hits[e][0], fused[e] * 1000.0) for e in order]
     else:
         ranked = found
-    # a few more than asked: a family entry found only through a translation may rank below
-    # shared entries that match the question's common words, and family_first lifts it
-    ranked = definitions_after_namesakes(ranked)[: limit + min(limit, FAMILY_SLACK)]
+    ranked = definitions_after_namesakes(ranked)
+    # a few family rows beyond the limit too: one found only through a translation may rank
+    # below shared entries matching the question's common words, and family_first lifts it
+    more = [rs for rs in ranked[limit : limit + FAMILY_SLACK] if rs[0]["family_id"] is not None]
+    ranked = ranked[:limit] + more
     whole = {r["id"]: r for r in await visible_rows(db, [r["id"] for r, _ in ranked], family_id)}
     out = []
     for ranked_row, score in ranked:

@@ -20,11 +20,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
-from knowledge.entry_words import EntryWords, entry_words
+from knowledge.entry_words import EntryWords, HeadWords, body_keys, entry_words, head_words
 from knowledge.lexicon import Token
+from knowledge.normalize import fold
 from knowledge.question import FILLER, Question, Unit
-from knowledge.types import SearchHit
+from knowledge.types import Entry, SearchHit
 
 COVERAGE_FLOOR = 0.5
 RELATIVE_FLOOR = 0.7
@@ -117,7 +119,7 @@ def _content(keys: Iterable[str]) -> set[str]:
     return {k for k in keys if k not in FILLER and not k.isdigit()}
 
 
-def _title_core(words: EntryWords) -> tuple[str, ...]:
+def _title_core(words: HeadWords) -> tuple[str, ...]:
     """The title without the words any title may have ("Cách làm …", "… của mẹ")."""
     return tuple(
         k for k, raw in zip(words.title, words.title_raw, strict=True) if raw not in TITLE_WORDS
@@ -126,7 +128,7 @@ def _title_core(words: EntryWords) -> tuple[str, ...]:
 
 def same_dish(a: SearchHit, b: SearchHit) -> bool:
     """Two entries about the same dish or custom (one of them is enough to send)."""
-    wa, wb = entry_words(a.entry), entry_words(b.entry)
+    wa, wb = head_words(a.entry), head_words(b.entry)
     ta, tb = _title_core(wa), _title_core(wb)
     for short, other in ((ta, wb), (tb, wa)):
         if len(short) >= 2 and any(_contains(part, short) for part in other.head_parts):
@@ -134,7 +136,7 @@ def same_dish(a: SearchHit, b: SearchHit) -> bool:
     shared = {p for p in wa.head_pairs & wb.head_pairs if p[0] not in FILLER and p[1] not in FILLER}
     if not shared:
         return False
-    ba, bb = _content(wa.body), _content(wb.body)
+    ba, bb = _content(body_keys(a.entry.body)), _content(body_keys(b.entry.body))
     if not ba or not bb:
         return True
     return len(ba & bb) / min(len(ba), len(bb)) >= SAME_BODY
@@ -237,9 +239,10 @@ def select(question: Question, hits: list[SearchHit], limit: int = MAX_SOURCES) 
     """The hits worth sending, best first, at most `limit` (see the module docstring)."""
     skipped: list[dict[str, object]] = []
     scored = _scored(question, hits)
-    if question.small_talk:
+    if not question.topical:  # small talk, or "nấu gì hôm nay?": nothing to look up
+        reason = "small_talk" if question.small_talk else "no_topic"
         for s in scored:
-            skipped.append(_skip(s.hit, "small_talk", "small talk: no knowledge needed"))
+            skipped.append(_skip(s.hit, reason, "nothing specific to look up"))
         return Selection([], skipped)
     passed = _passing(scored, skipped)
     versions = _family_versions(scored, passed)
@@ -277,7 +280,8 @@ def _nearest_by_meaning(hits: list[SearchHit]) -> SearchHit | None:
 
 def _skip(hit: SearchHit, reason: str, why: str, cov: float | None = None) -> dict[str, object]:
     """A left-out hit for the record: a reason code (floor, relative, family_version,
-    duplicate, limit, small_talk), its English wording, and the coverage where it counts."""
+    duplicate, limit, small_talk, no_topic), its English wording, and the coverage where it
+    counts."""
     out: dict[str, object] = {"id": hit.entry.id, "title": hit.entry.title, "reason": reason}
     out["why"] = why
     if cov is not None:
@@ -285,16 +289,33 @@ def _skip(hit: SearchHit, reason: str, why: str, cov: float | None = None) -> di
     return out
 
 
+def _head_syllables(entry: Entry) -> frozenset[str]:
+    """The folded words of the title and aliases (a cheap first test of same_dish)."""
+    return _folded_words(" ".join((entry.title, *entry.aliases)))
+
+
+@lru_cache(maxsize=8192)
+def _folded_words(text: str) -> frozenset[str]:
+    return frozenset(fold(text).split()) - FILLER
+
+
 def family_first(hits: list[SearchHit]) -> list[SearchHit]:
     """Search order with each family entry moved above a shared entry of the same dish
     (scores stay in order: the family's takes the score of the one it passes)."""
     out = list(hits)
-    for i in range(len(out)):
+    first_shared = next((i for i, h in enumerate(out) if h.entry.family_id is None), len(out))
+    for i in range(first_shared + 1, len(out)):
         if out[i].entry.family_id is None:
             continue
+        mine = _head_syllables(out[i].entry)
         for j in range(i):
-            if out[j].entry.family_id is None and same_dish(out[j], out[i]):
-                moved = replace(out.pop(i), score=max(out[i - 1].score, out[j].score))
+            shared = out[j]
+            if (
+                shared.entry.family_id is None
+                and len(mine & _head_syllables(shared.entry)) >= 2
+                and same_dish(shared, out[i])
+            ):
+                moved = replace(out.pop(i), score=max(out[i - 1].score, shared.score))
                 out.insert(j, moved)
                 break
     return out

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from knowledge.search import SEARCH_SQL, fallback_sql, match_expression, ranked_sql
+from knowledge.search import match_expression
+from knowledge.search_sql import SEARCH_SQL, fallback_sql, ranked_sql
 from knowledge.store import NOT_SHADOWED, VISIBLE
 from tests.kb_support import open_kb
 
