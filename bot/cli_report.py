@@ -12,6 +12,7 @@ from bot.core.tables import render_table
 
 def render_text(report: dict[str, Any]) -> str:
     """The report as aligned terminal tables."""
+    from bot.calendar.report import reminder_line
     from bot.core.report import (  # the database layer loads only when a report is made
         ANSWER_COLUMNS,
         CONTRIBUTOR_COLUMNS,
@@ -26,6 +27,7 @@ def render_text(report: dict[str, Any]) -> str:
         f"Hearth report since {r['since'] or 'the beginning'}",
         f"answers {r['answers']} · returns {r['returns']} (positive {r['positive_returns']},"
         f" negative {r['negative_returns']}) · families {len(r['families'])}",
+        *([reminder_line(r["reminders"])] if "reminders" in r else []),
         "",
         "Returns by kind",
         render_table(["kind", "returns"], list(r["returns_by_kind"].items())),
@@ -76,6 +78,7 @@ def render_text(report: dict[str, Any]) -> str:
 
 
 async def _load(settings: Any, since: str | None, top: int) -> dict[str, Any]:
+    from bot.calendar.report import reminder_figures
     from bot.cli_logs import redact
     from bot.core.db import Database
     from bot.core.report import build_report
@@ -83,7 +86,9 @@ async def _load(settings: Any, since: str | None, top: int) -> dict[str, Any]:
     db = await Database.open(settings.db_path)
     try:
         redactor = redact if settings.log_content == "redacted" else None
-        return await build_report(db, since, top=top, redact=redactor)
+        report = await build_report(db, since, top=top, redact=redactor)
+        report["reminders"] = await reminder_figures(db, since, redactor)
+        return report
     finally:
         await db.close()
 

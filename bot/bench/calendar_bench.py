@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.calendar.delivery import claim_in, mark_sending_in, mark_sent_in
+from bot.calendar.delivery import Claimed, claim_in, mark_sending_in, mark_sent_in
 from bot.calendar.events import event_of, schedule_next_in
 from bot.calendar.rules import Rule
 from bot.core.db import Database
@@ -114,7 +114,7 @@ async def measure(path: Path, ticks: int, step_s: float = 1.0) -> dict[str, Any]
             clock.moment = START + dt.timedelta(seconds=step_s * (i + 1))
             now = clock.moment
             began = time.perf_counter()
-            claimed = []
+            claimed: list[Claimed] = []
             if await loop.due("telegram"):
                 claimed = await db.write(
                     functools.partial(claim_in, platform="telegram", now=now, run=loop.run)
@@ -124,7 +124,7 @@ async def measure(path: Path, ticks: int, step_s: float = 1.0) -> dict[str, Any]
             claimed_total += len(claimed)
             for item in claimed:
                 began = time.perf_counter()
-                await db.write(lambda c, it=item: mark_sending_in(c, it, loop.run))
+                await db.write(functools.partial(mark_sending_in, claimed=item, run=loop.run))
                 await db.write(functools.partial(mark_sent_in, claimed=item, ids=["1"], now=now))
                 marks.append((time.perf_counter() - began) * 1000)
     finally:

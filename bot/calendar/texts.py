@@ -150,10 +150,12 @@ def announcement(
             w=when,
         )
     else:
-        who = f"{member_name}: " if scope == "personal" and member_name else ""
-        text = tr(lang, "⏰ Nhắc {p}{t}", "⏰ Reminder for {p}{t}", p=who, t=title)
-        if not who:
-            text = tr(lang, "⏰ Nhắc cả nhà: {t}", "⏰ Reminder: {t}", t=title)
+        if scope == "family":
+            text = tr(lang, "⏰ Nhắc cả nhà: {t}", "⏰ Reminder for everyone: {t}", t=title)
+        elif member_name:
+            text = tr(lang, "⏰ Nhắc {p}: {t}", "⏰ Reminder for {p}: {t}", p=member_name, t=title)
+        else:
+            text = tr(lang, "⏰ Nhắc: {t}", "⏰ Reminder: {t}", t=title)
     if late:
         text += tr(
             lang,
