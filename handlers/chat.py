@@ -19,13 +19,13 @@ from bot.core.usage import find_repeat_in, normalize_question, return_in
 from handlers.base import Ctx
 from handlers.feedback import feedback_buttons
 from knowledge import context as rewriter
-from knowledge.memory import Recall
+from knowledge.memory import FOLD_SLACK, Recall
 from knowledge.search import verbatim_match
-from knowledge.types import ContextInput, SearchHit
+from knowledge.types import ContextInput, SearchHit, Turn
 
 log = logging.getLogger(__name__)
 
-SEARCH_LIMIT = 5
+SEARCH_LIMIT = 8  # candidates for knowledge.selection, which sends at most 3
 FOLD_MAX_WAIT_S = 30.0  # a background summary waits at most this long for a pause
 FOLD_CONCURRENCY = 16  # summaries made at once (each reads a window of history, asks the model)
 # Questions whose context is being read and written into a prompt at once. A burst of
@@ -172,7 +172,9 @@ class Answerer:
         strict = profile.get("privacy", "") == "strict" and _leaves_the_machine(services.llm)
         # memory is read on the database thread while the search does its own work here
         memory, (hits, glossary) = await asyncio.gather(
-            services.memory.recall(fid, services.settings.history_tokens, facts=not strict),
+            services.memory.recall(
+                fid, services.settings.history_tokens, facts=not strict, slack=FOLD_SLACK
+            ),
             _knowledge(services.kb, question, fid),
         )
         facts, summary, recent = memory.facts, memory.summary, memory.recent
@@ -185,7 +187,7 @@ class Answerer:
             profile=profile,
             facts=facts,
             summary=None if strict else summary,
-            recent=[] if strict else [t for t in recent if t.text != question][-12:],
+            recent=[] if strict else _before(recent, question),
             hits=hits,
             glossary=glossary,
             budget_tokens=budget,
@@ -330,6 +332,15 @@ async def _knowledge(kb: Any, question: str, family_id: int) -> tuple[list[Searc
         return [], []
     hits = await kb.search(question, family_id, limit=SEARCH_LIMIT)
     return hits, await kb.glossary_for(question, family_id)
+
+
+def _before(recent: list[Turn], question: str) -> list[Turn]:
+    """The conversation before this question (the question itself may already be stored).
+    All of it: the rewriter decides how much fits, so the prompt's history only grows at
+    its end from one turn to the next."""
+    if recent and recent[-1].role == "user" and recent[-1].text == question:
+        return recent[:-1]
+    return recent
 
 
 def _leaves_the_machine(llm: Any) -> bool:

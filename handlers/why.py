@@ -11,7 +11,7 @@ import logging
 
 from bot.core.types import Reply
 from handlers.base import Ctx, Registry
-from knowledge.context_render import render_why
+from knowledge.why_render import render_why
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""What people see of the context: the KB-only answer, the sources line and /why.
+"""What people see of the context: the KB-only answer, its warnings and the sources line
+(/why is knowledge.why_render).
 
 Pure text functions over ContextInput / ContextResult, in the question's language; the
 entry text itself stays as written (usually Vietnamese).
@@ -7,43 +8,18 @@ entry text itself stays as written (usually Vietnamese).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from bot.core.i18n import tr
+from knowledge.constraints import Constraint, family_constraints, question_constraints, used_word
 from knowledge.guard import has_no_oven
-from knowledge.relevance import VI_STOP, Word, content_words, fold, same_word
+from knowledge.health import home_care
+from knowledge.question import analyse
+from knowledge.relevance import fold
 from knowledge.types import ContextInput, ContextResult, Entry
 
 QUOTE_WORDS = 180
-SPICY = ("ớt", "sa tế", "cay", "chilli", "chili", "spicy")
-SEAFOOD = ("tôm", "cua", "mực", "nghêu", "sò", "ốc", "hải sản", "seafood")
-PEANUT = ("đậu phộng", "lạc", "peanut")
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "cay": SPICY,
-    "ot": SPICY,
-    "chilli": SPICY,
-    "chili": SPICY,
-    "spicy": SPICY,
-    "hai san": SEAFOOD,
-    "seafood": SEAFOOD,
-    "dau phong": PEANUT,
-    "lac": PEANUT,
-    "peanut": PEANUT,
-    "peanuts": PEANUT,
-    "pork": ("thịt heo", "thịt lợn", "heo", "lợn", "pork"),
-    "thit heo": ("thịt heo", "heo"),
-    "thit lon": ("thịt lợn", "lợn"),
-    "beef": ("bò", "beef"),
-    "sugar": ("đường", "sugar"),
-}
-MEAT = ("thịt", "cá", "tôm", "cua", "mực", "heo", "lợn", "bò", "gà", "vịt", "mắm tôm")
-_AVOID_RE = re.compile(
-    r"\b(?:khong an duoc|khong the an|khong an|kieng an|kieng|di ung voi|di ung|khong uong|"
-    r"doesn't eat|does not eat|don't eat|dont eat|can't eat|cannot eat|allergic to|"
-    r"avoids|avoid|no)\s+([a-z ]{2,30})"
-)
 
 
 def format_sources(entries: Sequence[Entry], lang: str) -> str:
@@ -69,33 +45,6 @@ def _quote(entry: Entry) -> str:
     return (cut[: end + 1] if end > len(cut) // 2 else cut) + " …"
 
 
-def _mentions(entry_text: str, needles: Sequence[str]) -> str | None:
-    """The first needle found as whole words in the entry; marked needles match exactly."""
-    entry_words = content_words(entry_text)
-    folded = " " + " ".join(w.folded for w in entry_words) + " "
-    for needle in needles:
-        if " " in needle.strip():
-            if f" {fold(needle)} " in folded:
-                return needle
-        elif any(same_word(Word(needle, fold(needle)), w) for w in entry_words):
-            return needle
-    return None
-
-
-def _avoided(source: str) -> list[str]:
-    """What a constraint line says to avoid ('không ăn ớt' → ['ớt']), as written."""
-    text = unicodedata.normalize("NFC", source).lower()
-    folded = fold(text)
-    same_length = len(folded) == len(text)
-    found = []
-    for match in _AVOID_RE.finditer(folded):
-        raw = text[match.start(1) : match.end(1)] if same_length else match.group(1)
-        kept = [w for w in raw.split() if fold(w) not in VI_STOP][:2]
-        if kept:
-            found.append(" ".join(kept))
-    return found
-
-
 OVEN_NEGATORS = frozenset(
     {"khong", "chang", "ko", "thay", "no", "without", "instead", "not", "dont"}
 )
@@ -111,17 +60,55 @@ def needs_oven(text: str) -> bool:
     return False
 
 
-def _constraint_texts(inp: ContextInput) -> list[str]:
-    texts = [inp.profile.get(k, "") for k in ("kitchen", "diet", "note")]
-    return [t for t in texts + [f.text for f in inp.facts] if t.strip()]
+ADVICE = {
+    "allergy": (
+        "hãy bỏ hẳn ra và dùng dao thớt riêng",
+        "leave it out entirely and use separate utensils",
+    ),
+    "avoid": ("hãy bỏ ra hoặc để riêng phần{of}", "leave it out or serve it on the side{of}"),
+    "vegetarian": (
+        "thay bằng đậu hũ, nấm và nước mắm chay{of}",
+        "swap in tofu, mushrooms and vegetarian fish sauce{of}",
+    ),
+    "diabetes": (
+        "giảm đường hoặc dùng chất tạo ngọt bác sĩ cho phép, ăn lượng nhỏ",
+        "cut the sugar or use a sweetener the doctor allows, and keep portions small",
+    ),
+    "pressure": ("nêm nhạt, bớt muối và nước mắm", "season lightly, with less salt and fish sauce"),
+    "gout": (
+        "ăn ít, nhất là nội tạng, hải sản và bia rượu",
+        "keep it small, easy on offal, seafood and alcohol",
+    ),
+    "pregnancy": (
+        "nấu chín kỹ, bỏ phần sống, tái hoặc có rượu",
+        "cook it through and leave out anything raw, rare or with alcohol",
+    ),
+}
 
 
-def conflicts(inp: ContextInput, entry: Entry, lang: str) -> list[str]:
-    """Notes where the entry goes against the family's constraints (oven, foods avoided)."""
+def _advice(constraint: Constraint, lang: str) -> str:
+    vi, en = ADVICE.get(constraint.kind, ADVICE["avoid"])
+    who = constraint.who
+    if lang == "en":
+        return en.format(of=f" for {who}" if who else "")
+    return vi.format(of=f" của {who[:1].lower() + who[1:]}" if who else "")
+
+
+def _stated(constraint: Constraint, lang: str) -> str:
+    """The constraint as the family stated it: who and why, in their words."""
+    text = constraint.text.rstrip(" .")
+    if constraint.origin == "profile":
+        return tr(lang, "Nhà mình dặn: «{t}»", "Your family's profile says “{t}”", t=text)
+    return text
+
+
+def constraint_warnings(inp: ContextInput, entry: Entry, lang: str) -> list[str]:
+    """Where the entry goes against the family's constraints or the question's own
+    ("không ớt"): who, why, the word that breaks it and what to do instead."""
     text = f"{entry.title}. {entry.body}"
     notes: list[str] = []
-    sources = _constraint_texts(inp)
-    if any(has_no_oven(t) for t in sources) and needs_oven(text):
+    kitchen = inp.profile.get("kitchen", "")
+    if has_no_oven(kitchen) and needs_oven(text):
         notes.append(
             tr(
                 lang,
@@ -131,36 +118,35 @@ def conflicts(inp: ContextInput, entry: Entry, lang: str) -> list[str]:
                 " braise in a clay pot (nồi đất) or pan-fry — or an air fryer if you have one.",
             )
         )
-    diet = fold(inp.profile.get("diet", ""))
-    if any(k in diet for k in ("chay", "vegetarian", "vegan")):
-        found = _mentions(text, MEAT)
-        if found:
-            notes.append(
-                tr(
-                    lang,
-                    "Nhà mình ăn chay mà mục này có «{w}»: thay bằng đậu hũ, nấm và nước mắm chay.",
-                    "Your family eats vegetarian and this entry uses “{w}”: swap in tofu, mushrooms"
-                    " and vegetarian fish sauce.",
-                    w=found,
-                )
-            )
-    for source in sources:
-        for target in _avoided(source):
-            first = target.split()[0]
-            needles = SYNONYMS.get(fold(target)) or SYNONYMS.get(fold(first)) or (target, first)
-            found = _mentions(text, [n for n in needles if len(fold(n)) >= 2])
-            if found and not any(f"«{found}»" in n or f"“{found}”" in n for n in notes):
-                notes.append(
-                    tr(
-                        lang,
-                        "Mục này có «{w}», mà trong nhà: «{s}». Hãy bỏ ra hoặc để riêng phần đó.",
-                        "This entry uses “{w}”, but your family noted: “{s}”. Leave it out or"
-                        " serve it on the side.",
-                        w=found,
-                        s=source.strip(),
-                    )
-                )
+    facts = [f.text for f in inp.facts]
+    for constraint in (
+        *family_constraints(inp.profile, facts),
+        *question_constraints(inp.question),
+    ):
+        word = used_word(constraint, text)
+        if word is not None:
+            notes.append(_warning(constraint, word, lang))
     return notes
+
+
+def _warning(constraint: Constraint, word: str, lang: str) -> str:
+    """Who, why, the word that breaks it and what to do instead."""
+    if constraint.origin == "question":
+        return tr(
+            lang,
+            "Bạn muốn không có «{q}», mà mục này có «{w}»: khi nấu hãy bỏ ra.",
+            "You asked for no “{q}”, and this entry uses “{w}”: leave it out.",
+            q=constraint.why,
+            w=word,
+        )
+    return tr(
+        lang,
+        "{s}, mà mục này có «{w}»: {a}.",
+        "{s}, and this entry uses “{w}”: {a}.",
+        s=_stated(constraint, lang),
+        w=word,
+        a=_advice(constraint, lang),
+    )
 
 
 def _why_chosen(record: dict, entry: Entry, lang: str) -> str:
@@ -174,35 +160,57 @@ def _why_chosen(record: dict, entry: Entry, lang: str) -> str:
             "its title or another name matches your question",
         )
     words = ", ".join(info.get("matched", [])[:5])
-    return tr(lang, "trùng các từ: {w}", "it shares the words: {w}", w=words or "—")
+    return tr(lang, "nó nói về: {w}", "it is about: {w}", w=words or "—")
+
+
+NO_AI = (
+    "(Trả lời từ kho kiến thức, chưa dùng mô hình AI.)",
+    "(Answered from the knowledge base; no AI model was used.)",
+)
+
+
+def _nothing_found(inp: ContextInput, lang: str, terms: list[dict[str, Any]]) -> str:
+    """No entry answers the question: small talk gets a friendly word, a health question
+    safe home care and when to see a doctor, anything else what to do next."""
+    question = analyse(inp.question)
+    if question.small_talk and not terms:
+        return tr(
+            lang,
+            "😊 Mình nghe đây! Cần gì về bếp núc, phong tục hay việc nhà thì cứ hỏi mình nhé.",
+            "😊 I'm here! Ask me about cooking, customs or the household whenever you like.",
+        )
+    if question.health:
+        return home_care(question, lang) + "\n" + tr(lang, *NO_AI)
+    lines = [
+        tr(
+            lang,
+            "Mình chưa tìm thấy gì trong kho kiến thức của nhà mình cho câu này.",
+            "I found nothing in your family's knowledge base for this question.",
+        )
+    ]
+    for term in terms:
+        lines.append(f"• {term['term']}: {term['expansion']}")
+    lines.append(
+        tr(
+            lang,
+            "Bạn có thể thêm kiến thức bằng /kb add TIÊU ĐỀ | NỘI DUNG, hoặc nhờ người cài đặt"
+            " cấu hình một mô hình AI (LLM_BASE_URL, LLM_MODEL) để mình trả lời rộng hơn.",
+            "You can add knowledge with /kb add TITLE | BODY, or ask whoever runs Hearth to"
+            " configure an AI model (LLM_BASE_URL, LLM_MODEL) so I can answer more.",
+        )
+    )
+    return "\n".join(lines)
 
 
 def kb_only_answer(inp: ContextInput, result: ContextResult) -> str:
-    """The answer when no model is configured: the chosen entry, why, and any conflicts."""
+    """The answer when no model is configured: the chosen entry, why, and any conflicts;
+    never a random entry when none answers the question."""
     lang = result.language
     record: dict[str, Any] = result.record
     raw_terms = record.get("terms")
     terms: list[dict[str, Any]] = raw_terms if isinstance(raw_terms, list) else []
     if not result.sources:
-        lines = [
-            tr(
-                lang,
-                "Mình chưa tìm thấy gì trong kho kiến thức của nhà mình cho câu này.",
-                "I found nothing in your family's knowledge base for this question.",
-            )
-        ]
-        for term in terms:
-            lines.append(f"• {term['term']}: {term['expansion']}")
-        lines.append(
-            tr(
-                lang,
-                "Bạn có thể thêm kiến thức bằng /kb add TIÊU ĐỀ | NỘI DUNG, hoặc nhờ người cài đặt"
-                " cấu hình một mô hình AI (LLM_BASE_URL, LLM_MODEL) để mình trả lời rộng hơn.",
-                "You can add knowledge with /kb add TITLE | BODY, or ask whoever runs Hearth to"
-                " configure an AI model (LLM_BASE_URL, LLM_MODEL) so I can answer more.",
-            )
-        )
-        return "\n".join(lines)
+        return _nothing_found(inp, lang, terms)
     entry = result.sources[0]
     intro = tr(
         lang,
@@ -214,182 +222,11 @@ def kb_only_answer(inp: ContextInput, result: ContextResult) -> str:
         why=_why_chosen(record, entry, lang),
     )
     parts = [intro, "", _quote(entry)]
-    notes = conflicts(inp, entry, lang)
+    notes = constraint_warnings(inp, entry, lang)
     if notes:
         parts.append("")
         parts.extend("⚠️ " + n for n in notes)
     parts.append("")
     parts.append(format_sources(result.sources, lang))
-    parts.append(
-        tr(
-            lang,
-            "(Trả lời từ kho kiến thức, chưa dùng mô hình AI.)",
-            "(Answered from the knowledge base; no AI model was used.)",
-        )
-    )
+    parts.append(tr(lang, *NO_AI))
     return "\n".join(parts)
-
-
-def _key(key: str, lang: str) -> str:
-    return KEY_NAMES.get(key, key) if lang == "vi" else key
-
-
-def _section(key: str, lang: str) -> str:
-    return SECTION_NAMES.get(key, key) if lang == "vi" else key.replace("_", " ")
-
-
-KEY_NAMES = {
-    "kitchen": "bếp",
-    "region": "miền",
-    "diet": "chế độ ăn",
-    "note": "ghi chú",
-    "name": "tên",
-    "privacy": "riêng tư",
-    "language": "ngôn ngữ",
-}
-SECTION_NAMES = {
-    "rules_and_question": "quy tắc + câu hỏi",
-    "constraints": "ràng buộc",
-    "terms": "thuật ngữ",
-    "sources": "nguồn",
-    "facts": "ghi nhớ",
-    "summary": "tóm tắt",
-    "recent": "tin gần đây",
-    "question": "câu hỏi",
-}
-WHY_VI = {
-    "constraint: always kept": "ràng buộc, luôn giữ",
-    "not relevant": "không liên quan",
-    "budget": "hết chỗ",
-    "privacy strict": "chế độ riêng tư nghiêm",
-}
-
-
-def _why_text(why: str, lang: str) -> str:
-    if lang != "vi":
-        return why
-    if why.startswith("shares words: "):
-        return "trùng từ: " + why.removeprefix("shares words: ")
-    return WHY_VI.get(why, why)
-
-
-def _entry_why(entry: dict, lang: str) -> str:
-    if entry.get("strong"):
-        return tr(lang, "tiêu đề/tên gọi khớp câu hỏi", "title or alias matches the question")
-    words = ", ".join(entry.get("matched", []))
-    return tr(lang, "trùng từ: {w}", "shared words: {w}", w=words or "—")
-
-
-def render_why(record: dict, lang: str) -> str:
-    """/why: the context the last answer used — profile, facts, entries, terms, budget."""
-    if not record:
-        return tr(
-            lang,
-            "Câu trả lời gần nhất không dùng thêm ngữ cảnh nào.",
-            "The last answer used no extra context.",
-        )
-    lines = [tr(lang, "🔎 Câu trả lời gần nhất đã dùng:", "🔎 What the last answer used:")]
-    language = record.get("language") or {}
-    names = {
-        "vi": tr(lang, "tiếng Việt", "Vietnamese"),
-        "en": tr(lang, "tiếng Anh", "English"),
-        "mixed": tr(lang, "lẫn Việt–Anh", "mixed Vietnamese/English"),
-    }
-    lines.append(
-        tr(
-            lang,
-            "• Ngôn ngữ: trả lời bằng {a} (câu hỏi: {d})",
-            "• Language: answered in {a} (question: {d})",
-            a=names.get(language.get("answer", ""), "?"),
-            d=names.get(language.get("detected", ""), "?"),
-        )
-    )
-    used = [p for p in record.get("profile", []) if p.get("used") and p.get("key") != "language"]
-    if used:
-        lines.append(
-            tr(lang, "• Hồ sơ gia đình: ", "• Family profile: ")
-            + "; ".join(f"{_key(p['key'], lang)}: {p['value']}" for p in used)
-        )
-    facts = record.get("facts") or {}
-    for fact in facts.get("used", []):
-        lines.append(
-            tr(
-                lang,
-                "• Ghi nhớ: «{t}» ({w})",
-                "• Fact: “{t}” ({w})",
-                t=fact["text"],
-                w=_why_text(fact["why"], lang),
-            )
-        )
-    left = facts.get("left_out", [])
-    if left:
-        lines.append(
-            tr(
-                lang,
-                "• Ghi nhớ không dùng: {n} ({w})",
-                "• Facts left out: {n} ({w})",
-                n=len(left),
-                w=", ".join(sorted({_why_text(f["why"], lang) for f in left})),
-            )
-        )
-    for term in record.get("terms", []):
-        lines.append(
-            tr(
-                lang,
-                "• Thuật ngữ: {t} → {e}",
-                "• Term: {t} → {e}",
-                t=term["term"],
-                e=term["expansion"],
-            )
-        )
-    for entry in record.get("entries", []):
-        lines.append(
-            tr(
-                lang,
-                "• Nguồn [{n}] {t} — {w}",
-                "• Source [{n}] {t} — {w}",
-                n=entry["n"],
-                t=entry["title"],
-                w=_entry_why(entry, lang),
-            )
-        )
-    if not record.get("entries"):
-        lines.append(
-            tr(lang, "• Không có mục kiến thức nào phù hợp.", "• No knowledge entry matched.")
-        )
-    if record.get("summary_used"):
-        lines.append(tr(lang, "• Tóm tắt hội thoại trước", "• Summary of earlier conversation"))
-    recent = record.get("recent") or {}
-    if recent.get("used"):
-        lines.append(tr(lang, "• {n} tin nhắn gần đây", "• {n} recent messages", n=recent["used"]))
-    for flag in record.get("injection_flags", []):
-        lines.append(
-            tr(
-                lang,
-                "• ⚠️ Có đoạn giống mệnh lệnh trong {w} — đã coi là dữ liệu",
-                "• ⚠️ Instruction-like text in {w} — treated as data",
-                w=flag["where"],
-            )
-        )
-    budget = record.get("budget") or {}
-    if budget:
-        sections = budget.get("sections", {})
-        detail = ", ".join(f"{_section(k, lang)} {v}" for k, v in sections.items() if v)
-        lines.append(
-            tr(
-                lang,
-                "• Ngân sách: {u}/{l} token ({d})",
-                "• Budget: {u}/{l} tokens ({d})",
-                u=budget.get("used", 0),
-                l=budget.get("limit", 0),
-                d=detail,
-            )
-        )
-        dropped = budget.get("dropped", [])
-        if dropped:
-            what = ", ".join(
-                _section(str(d.get("section")), lang) + (f" «{d['item']}»" if d.get("item") else "")
-                for d in dropped
-            )
-            lines.append(tr(lang, "• Bỏ bớt vì hết chỗ: {w}", "• Dropped for space: {w}", w=what))
-    return "\n".join(lines)

@@ -22,6 +22,7 @@ MAX_FACT_CHARS = 500
 MAX_FACTS = 200
 HISTORY_WINDOW = 60  # rows read per turn; older ones are in the summary
 SUMMARY_CHARS = 1500
+FOLD_SLACK = 1.5  # unsummarised history may grow to this times the budget before a fold
 SENTENCE_RE = re.compile(r"(?<=[.!?…])\s+")
 
 
@@ -45,6 +46,12 @@ UNSUMMARISED = (
     " WHERE m.family_id = ? AND m.id > ? AND m.status != 'pending'"
     " ORDER BY m.id DESC LIMIT ?"
 )
+
+
+def is_command(row: Any) -> bool:
+    """A bot command a member sent ("/family set …", "/kb add …"): not conversation, so it
+    is neither summarised nor shown to the model as history."""
+    return row["role"] == "user" and str(row["text"]).lstrip().startswith("/")
 
 
 def _unsummarised_in(conn: sqlite3.Connection, family_id: int, limit: int) -> tuple[Any, list[Any]]:
@@ -104,8 +111,13 @@ class Memory:
         """The summary row and the newest turns it does not cover yet, newest first."""
         return await self.db.read(lambda conn: _unsummarised_in(conn, family_id, limit))
 
-    async def recall(self, family_id: int, budget_tokens: int, *, facts: bool = True) -> Recall:
-        """Facts, summary and the turns that fit the budget, read in one database job."""
+    async def recall(
+        self, family_id: int, budget_tokens: int, *, facts: bool = True, slack: float = 1.0
+    ) -> Recall:
+        """Facts, summary and the turns that fit the budget (times `slack`), read in one
+        database job. With slack=FOLD_SLACK a turn sees every turn not yet summarised (the
+        fold waits until they outgrow that), so turn after turn the history only grows at
+        its end and a prompt built from it keeps its prefix."""
 
         def work(conn: sqlite3.Connection) -> tuple[list[Fact], Any, list[Any]]:
             found = _facts_in(conn, family_id) if facts else []
@@ -115,10 +127,11 @@ class Memory:
         turns: list[Turn] = []
         costs: list[int] = []
         used = 0
+        room = int(budget_tokens * slack)
         for row in rows:
             cost = self.count_tokens(row["text"]) + 4
             costs.append(cost)
-            if used + cost > budget_tokens:
+            if used + cost > room:
                 break
             used += cost
             turns.append(Turn(row["role"], row["text"], row["author"]))
@@ -162,7 +175,7 @@ class Memory:
         if keep is None:
             return [], upto
         old = list(reversed(rows[keep:]))
-        turns = [Turn(r["role"], r["text"], r["author"]) for r in old]
+        turns = [Turn(r["role"], r["text"], r["author"]) for r in old if not is_command(r)]
         return turns, (old[-1]["id"] if old else upto)
 
     async def fold(
@@ -171,13 +184,13 @@ class Memory:
         """Move overflowing turns into the rolling summary (model if given, else extractive)."""
         summary_row, rows = await self._unsummarised(family_id, HISTORY_WINDOW * 2)
         turns, upto = self._overflowing(summary_row, rows, budget_tokens)
-        if not turns:
+        if upto == (summary_row["upto_message_id"] if summary_row else 0):
             return False
         previous = summary_row["text"] if summary_row else None
         text = ""
-        if summarizer is not None:
+        if summarizer is not None and turns:
             text = (await summarizer(previous or "", turns)).strip()[:SUMMARY_CHARS]
-        if not text:
+        if not text:  # (only commands overflowed: the summary stays, the window moves on)
             text = extractive_summary(previous or "", turns)
         await self.db.execute(
             "INSERT INTO summaries (family_id, text, upto_message_id) VALUES (?, ?, ?)"

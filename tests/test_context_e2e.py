@@ -72,7 +72,10 @@ async def test_the_model_receives_source_constraint_and_language(
     assert "Kitchen: ⟦bếp gas, nồi đất, không có lò nướng⟧" in system
     assert "There is NO oven" in system
     assert "Bà nội không ăn ớt" in system
-    assert "Answer in Vietnamese" in system
+    assert system.endswith(
+        "BEFORE YOU ANSWER: reply in Vietnamese (tiếng Việt)."
+        " Respect: ⟦Bà nội không ăn ớt⟧: source 1 uses ⟦ớt⟧."
+    )
     assert "cá kho = braised fish in a clay pot" in system
     assert "Nguồn: [1] Cá kho tộ" in out.last.text
 
@@ -88,7 +91,7 @@ async def test_english_question_gets_an_english_prompt(
 ) -> None:
     await _say(model_app, "How do I make braised fish in a clay pot?", "en-family")
     system = openai_server.requests()[-1].body["messages"][0]["content"]
-    assert "Answer in English" in system
+    assert system.endswith("BEFORE YOU ANSWER: reply in English.")
     assert "⟦source 1: Cá kho tộ" in system
 
 
@@ -96,7 +99,7 @@ async def test_without_a_model_the_kb_answer_respects_the_family(kb_app: Hearth)
     await _set_up_family_a(kb_app)
     answer = (await _say(kb_app, QUESTION, "nha-a")).last.text
     assert answer.startswith("📖 Từ kho kiến thức: «Cá kho tộ»")
-    assert "«ớt», mà trong nhà: «Bà nội không ăn ớt»" in answer
+    assert "⚠️ Bà nội không ăn ớt, mà mục này có «ớt»" in answer
     assert "lò nướng, mà bếp" not in answer  # the entry itself says no oven is needed
     why = (await _say(kb_app, "/taisao", "nha-a")).last.text
     assert "• Nguồn [1] Cá kho tộ" in why

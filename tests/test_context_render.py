@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from knowledge.context import rewrite
-from knowledge.context_render import format_sources, kb_only_answer, render_why
+from knowledge.context_render import format_sources, kb_only_answer
 from knowledge.types import Entry, Fact
+from knowledge.why_render import render_why
 from tests.context_cases import (
     BANH_BONG_LAN,
     CA_KHO,
@@ -27,13 +28,15 @@ def test_kb_answer_names_the_entry_and_why():
     assert text.startswith("📖 Từ kho kiến thức: «Cá kho tộ»")
     assert "vì tiêu đề hoặc tên gọi khớp với câu hỏi" in text
     assert "Xếp cá vào nồi đất" in text
-    assert "Nguồn: [1] Cá kho tộ · [2] Thịt kho trứng" in text
+    assert "Nguồn: [1] Cá kho tộ\n" in text  # "Thịt kho trứng" shares only "kho"
     assert "chưa dùng mô hình AI" in text
 
 
 def test_kb_answer_warns_about_chilli_for_grandma():
     text = _answer("Làm cá kho thế nào?")
-    assert "⚠️ Mục này có «ớt», mà trong nhà: «Bà nội không ăn ớt»" in text
+    assert (
+        "⚠️ Bà nội không ăn ớt, mà mục này có «ớt»: hãy bỏ ra hoặc để riêng phần của bà nội." in text
+    )
 
 
 def test_kb_answer_suggests_the_stove_when_there_is_no_oven():
@@ -57,7 +60,7 @@ def test_kb_answer_in_english_frames_the_vietnamese_entry():
     assert text.startswith("📖 From the knowledge base: “Cá kho tộ”")
     assert "(The entry is in Vietnamese.)" in text
     assert "Xếp cá vào nồi đất" in text
-    assert "⚠️ This entry uses “ớt”" in text
+    assert "⚠️ Bà nội không ăn ớt, and this entry uses “ớt”: leave it out" in text
     assert "Sources: [1] Cá kho tộ" in text
 
 
@@ -65,7 +68,10 @@ def test_vegetarian_family_gets_a_substitution_note():
     text = _answer(
         "Nấu thịt kho trứng", hits=[hit(THIT_KHO, 2, True)], profile={"diet": "ăn chay"}, facts=[]
     )
-    assert "Nhà mình ăn chay mà mục này có «thịt»" in text
+    assert (
+        "⚠️ Nhà mình dặn: «ăn chay», mà mục này có «thịt»: thay bằng đậu hũ, nấm và"
+        " nước mắm chay." in text
+    )
 
 
 def test_allergy_fact_conflict_is_noted():
@@ -78,7 +84,7 @@ def test_allergy_fact_conflict_is_noted():
     text = _answer(
         "gỏi cuốn", hits=[hit(entry, 2, True)], facts=[Fact(1, "Bé Na dị ứng đậu phộng")]
     )
-    assert "«đậu phộng», mà trong nhà: «Bé Na dị ứng đậu phộng»" in text
+    assert "⚠️ Bé Na dị ứng đậu phộng, mà mục này có «đậu phộng»: hãy bỏ hẳn ra" in text
 
 
 def test_no_hit_answer_explains_what_to_do():
@@ -112,8 +118,11 @@ def test_render_why_lists_profile_facts_entries_and_budget():
     assert "• Nguồn [1] Cá kho tộ — tiêu đề/tên gọi khớp câu hỏi" in text
     assert "• Thuật ngữ: cá kho → braised fish" in text
     assert f"/{record['budget']['limit']} token" in text
+    assert "• Không gửi: «Thịt kho trứng»: ít liên quan (phủ 1" in text
+    assert "• Nhắc mô hình: nguồn [1] có «ớt» — «Bà nội không ăn ớt»" in text
     english = render_why(record, "en")
-    assert "• Source [2] Thịt kho trứng — shared words: kho" in english
+    assert "• Source [1] Cá kho tộ — title or alias matches the question" in english
+    assert "• Left out: “Thịt kho trứng”: barely related" in english
 
 
 def test_render_why_reports_dropped_sections_and_injections():

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from knowledge.context import rewrite
-from knowledge.types import Fact, SearchHit
+from knowledge.types import Entry, Fact, SearchHit
 from tests.context_cases import (
     BANH_BONG_LAN,
     CA_KHO,
@@ -21,7 +21,6 @@ from tests.context_cases import (
     FACT_SCHOOL,
     PHO,
     TERM_CA_KHO,
-    THIT_KHO,
     closing,
     everything,
     family_input,
@@ -58,9 +57,10 @@ def test_answer_language_follows_the_question(question, preferred, detected, ans
     result = rewrite(family_input(question, language=preferred))
     assert result.language == answer
     assert record_of(result)["language"]["detected"] == detected
-    name = "Answer in Vietnamese" if answer == "vi" else "Answer in English"
-    assert name in system(result)
-    assert closing(result).startswith(f"BEFORE YOU ANSWER: reply in {name.split()[-1]}")
+    name = "Vietnamese" if answer == "vi" else "English"
+    assert closing(result).startswith(f"BEFORE YOU ANSWER: reply in {name}")
+    # the rules do not name a language: a family switching languages keeps its prefix
+    assert "Answer in" not in system(result)
     assert user(result) == question
 
 
@@ -106,19 +106,25 @@ def test_a_term_entry_among_the_hits_is_glossary_not_a_source():
 # --- constraints ------------------------------------------------------------------------
 
 
-def test_no_oven_kitchen_is_a_constraint_and_a_reminder():
+def test_no_oven_kitchen_is_a_constraint_and_a_reminder_when_a_source_needs_one():
     result = rewrite(family_input("Làm cá kho thế nào?"))
     constraints = section(result, CONSTRAINTS)
     assert "không có lò nướng" in constraints
     assert "There is NO oven" in constraints
-    assert "không có lò nướng" in closing(result)
+    assert "lò nướng" not in closing(result)  # the fish is braised on the stove
     assert system(result).index(CONSTRAINTS) < system(result).index(SOURCES)
+    cake = rewrite(
+        family_input("Làm bánh bông lan thế nào?", hits=[hit(BANH_BONG_LAN, 2, True)])
+    )
+    assert "⟦kitchen: bếp gas, nồi đất, nồi cơm điện, không có lò nướng⟧" in closing(cake)
+    assert "source 1 needs an oven" in closing(cake)
 
 
 def test_diet_constraint_reaches_the_model():
     result = rewrite(family_input("Nấu canh gì cho bữa tối?", profile={"diet": "ăn chay trường"}))
     assert "Diet: ⟦ăn chay trường⟧" in section(result, CONSTRAINTS)
-    assert "diet: ăn chay trường" in closing(result)
+    # the fish recipe sent breaks it: the closing says who, why and what
+    assert "⟦diet: ăn chay trường⟧: source 1 uses ⟦cá⟧" in closing(result)
 
 
 @pytest.mark.parametrize(
@@ -138,7 +144,7 @@ def test_region_constraint(region, expected):
 def test_constraint_fact_kept_even_when_the_question_is_unrelated():
     result = rewrite(family_input("Cách giặt áo len không bị co?", hits=[]))
     assert "Bà nội không ăn ớt" in section(result, CONSTRAINTS)
-    assert "Bà nội không ăn ớt" in closing(result)
+    assert "Bà nội không ăn ớt" not in closing(result)  # no source to break it
     assert FACT_SCHOOL.text not in everything(result)
 
 
@@ -193,25 +199,22 @@ def test_sources_are_numbered_fenced_and_cited():
     assert sources.startswith("SOURCES (prefer these; cite as [n]):")
     assert "⟦source 1: Cá kho tộ (the South)⟧" in sources
     assert "Xếp cá vào nồi đất" in sources
-    assert result.entry_ids == [CA_KHO.id, THIT_KHO.id]
-    assert [s.title for s in result.sources] == ["Cá kho tộ", "Thịt kho trứng"]
+    # "Thịt kho trứng" shares only "kho" with the question: not a source
+    assert result.entry_ids == [CA_KHO.id]
+    assert [s.title for s in result.sources] == ["Cá kho tộ"]
     first = record_of(result)["entries"][0]
     assert (first["rank"], first["strong"]) == (1, True)
 
 
-def test_at_most_four_sources():
-    entries = [CA_KHO, THIT_KHO, PHO, BANH_BONG_LAN]
-    hits = (
-        [hit(CA_KHO, 3, True)]
-        + [
-            SearchHit(type(CA_KHO)(100 + i, f"Cá kho kiểu {i}", "cá kho " * 20), 1.0)
-            for i in range(5)
-        ]
-        + [hit(e) for e in entries[1:]]
-    )
+def test_at_most_three_sources():
+    kinds = ["riềng", "gừng", "sả", "mía", "tương"]  # five different dishes of cá kho
+    hits = [hit(CA_KHO, 3, True)] + [
+        SearchHit(Entry(100 + i, f"Cá kho {k}", f"{k} {k} {k}"), 1.0) for i, k in enumerate(kinds)
+    ]
     result = rewrite(family_input("cá kho", hits=hits))
-    assert len(result.entry_ids) == 4
-    assert "⟦source 5" not in system(result)
+    assert len(result.entry_ids) == 3
+    assert "⟦source 4" not in system(result)
+    assert any(s["reason"] == "limit" for s in record_of(result)["entries_skipped"])
 
 
 def test_hit_sharing_no_word_with_the_question_is_skipped():

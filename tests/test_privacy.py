@@ -13,7 +13,7 @@ async def seed(hearth: Hearth, chat: str, secret: str, kind: str = "private") ->
     await say(hearth, f"/remember {secret}", chat=chat, kind=kind, is_chat_admin=True)
     fam = await hearth.services.families.ensure("console", chat, kind)
     entry = await add_entry(hearth, f"Món riêng nhà {chat}", family_id=fam.id, author="Mẹ")
-    answer = await ask(hearth, f"Nấu mon {chat} thế nào?", chat=chat)
+    answer = await ask(hearth, f"Nấu món riêng nhà {chat} thế nào?", chat=chat)
     assert answer.answer_id is not None
     await press(hearth, f"fb:save:{answer.answer_id}", chat=chat)
     await press(hearth, f"fb:up:{answer.answer_id}", chat=chat)

@@ -1,4 +1,4 @@
-"""rewrite() gives exactly the output it gave before the speed work, on varied inputs.
+"""rewrite() gives exactly the output recorded for varied inputs (a guard for speed work).
 
 tests/fixtures/rewrite_golden.json holds inputs (real ones captured from the overhead bench,
 plus synthetic ones that reach every budget path: trimmed questions, trimmed sources and
@@ -6,7 +6,8 @@ summaries, dropped sections, glossary terms, strict privacy, injection flags, ve
 entries) with the record and a digest of the messages the rewriter produced for them when
 the file was written. Regenerate only on purpose, when the output is meant to change:
 
-    python -m tests.test_rewrite_golden [captured_inputs.pickle]
+    python -m tests.test_rewrite_golden [captured_inputs.pickle]   # new inputs
+    python -m tests.test_rewrite_golden --refresh                  # same inputs, new output
 """
 
 from __future__ import annotations
@@ -257,13 +258,31 @@ def write_fixture(captured: str | None) -> None:
         {"name": name, "input": dump_input(inp, entries), "expected": dump_result(rewrite(inp))}
         for name, inp in cases
     ]
-    FIXTURE.parent.mkdir(exist_ok=True)
-    lines = ",\n".join(json.dumps(row, ensure_ascii=False) for row in out)  # a case a line
-    entry_lines = ",\n".join(json.dumps(row, ensure_ascii=False) for row in entries)
-    text = f'{{"entries": [\n{entry_lines}\n],\n"cases": [\n{lines}\n]}}\n'
-    FIXTURE.write_text(text, "utf-8")
+    _write(entries, out)
     print(f"wrote {len(out)} cases to {FIXTURE}")
 
 
+def _write(entries: list[dict[str, Any]], cases: list[dict[str, Any]]) -> None:
+    FIXTURE.parent.mkdir(exist_ok=True)
+    lines = ",\n".join(json.dumps(row, ensure_ascii=False) for row in cases)  # a case a line
+    entry_lines = ",\n".join(json.dumps(row, ensure_ascii=False) for row in entries)
+    FIXTURE.write_text(f'{{"entries": [\n{entry_lines}\n],\n"cases": [\n{lines}\n]}}\n', "utf-8")
+
+
+def refresh_fixture() -> None:
+    """Record the current rewriter's output for the inputs already in the file."""
+    data = _fixture()
+    entries = data["entries"]
+    out = []
+    for case in data["cases"]:
+        inp = load_input(case["input"], entries)
+        out.append({**case, "expected": dump_result(rewrite(inp))})
+    _write(entries, out)
+    print(f"refreshed {len(out)} cases in {FIXTURE}")
+
+
 if __name__ == "__main__":
-    write_fixture(sys.argv[1] if len(sys.argv) > 1 else None)
+    if sys.argv[1:] == ["--refresh"]:
+        refresh_fixture()
+    else:
+        write_fixture(sys.argv[1] if len(sys.argv) > 1 else None)
