@@ -20,6 +20,7 @@ from handlers.base import Ctx
 from handlers.feedback import feedback_buttons
 from knowledge import context as rewriter
 from knowledge.memory import FOLD_SLACK, Recall
+from knowledge.output_guard import check_answer, looks_like_echo
 from knowledge.search import verbatim_match
 from knowledge.types import ContextInput, SearchHit, Turn
 
@@ -295,7 +296,9 @@ class Answerer:
                     rec.source = "kb" if result.entry_ids else "none"
                     rec.context["model_error"] = str(exc)[:200]
                     return
-        rec.answer = completion.text.strip() or rewriter.kb_only_answer(inp, result)
+        rec.answer = _guarded(completion.text.strip(), result, rec) or (
+            rewriter.kb_only_answer(inp, result)
+        )
         if getattr(completion, "cut", None) and completion.text.strip():
             rec.answer += "\n\n" + tr(
                 ctx.lang,
@@ -319,9 +322,11 @@ class Answerer:
             return await llm.complete(messages, family_id=ctx.family.id)
         handle = llm.stream(messages, family_id=ctx.family.id)
         text = ""
+        echo = False
         async for delta in handle:
             text += delta
-            if len(text) >= PREVIEW_MIN_CHARS:
+            echo = echo or looks_like_echo(text)  # never show the prompt, even for a moment
+            if len(text) >= PREVIEW_MIN_CHARS and not echo:
                 await ctx.outbox.preview(text)
         return handle.result
 
@@ -332,6 +337,24 @@ async def _knowledge(kb: Any, question: str, family_id: int) -> tuple[list[Searc
         return [], []
     hits = await kb.search(question, family_id, limit=SEARCH_LIMIT)
     return hits, await kb.glossary_for(question, family_id)
+
+
+def _guarded(answer: str, result: Any, rec: AnswerRecord) -> str:
+    """The model's answer without any part that repeats the prompt's rules or the family's
+    constraints ("" when nothing real is left: the knowledge-base answer goes instead)."""
+    if not answer:
+        return ""
+    checked = check_answer(answer, result.guarded, result.messages[0]["content"])
+    if checked.action == "kept":
+        return answer
+    rec.context["output_guard"] = {"action": checked.action, "echo_lines": checked.echo_lines}
+    log.warning(
+        "the model repeated its prompt to family %s (%d lines): answer %s",
+        rec.family_id,
+        checked.echo_lines,
+        "trimmed" if checked.action == "trimmed" else "replaced by the knowledge-base answer",
+    )
+    return checked.text
 
 
 def _before(recent: list[Turn], question: str) -> list[Turn]:

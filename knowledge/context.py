@@ -344,6 +344,7 @@ def rewrite(inp: ContextInput) -> ContextResult:
         entry_ids=[e.id for e in sources],
         record=record,
         sources=sources,
+        guarded=plan.guarded_text(),
     )
 
 

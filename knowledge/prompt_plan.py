@@ -82,6 +82,13 @@ class Plan:
                 parts.append(HEADERS[name] + "\n" + "\n".join(blocks))
         return "\n\n".join(parts)
 
+    def guarded_text(self) -> str:
+        """What an answer must not repeat: the rules, the constraint block, the closing."""
+        parts = [self.rules]
+        if self.constraints:
+            parts.append(HEADERS["constraints"] + "\n" + "\n".join(self.constraints))
+        return "\n\n".join([*parts, self._closing()])
+
     def _closing(self) -> str:
         closing = f"BEFORE YOU ANSWER: reply in {LANG_NAMES[self.lang]}."
         if self.reminder:

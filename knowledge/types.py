@@ -93,3 +93,4 @@ class ContextResult:
     entry_ids: list[int]
     record: dict[str, object]
     sources: list[Entry] = field(default_factory=list)  # the entries quoted, in rank order
+    guarded: str = ""  # the prompt text an answer must not repeat (rules, constraints, closing)
