@@ -146,7 +146,7 @@ async def test_profile_reaches_the_prompt_and_stays_in_its_family(hearth: Hearth
     assert "Kitchen: ⟦bếp gas, nồi đất, không có lò nướng⟧" in system
     assert "There is NO oven" in system
     assert "Bà nội không ăn ớt" in system
-    assert "Answer in Vietnamese" in system
+    assert "BEFORE YOU ANSWER: reply in Vietnamese" in system
     assert messages[-1] == {"role": "user", "content": "Làm cá kho thế nào?"}
     assert record["language"]["answer"] == "vi"
 
@@ -182,7 +182,7 @@ async def test_english_question_english_prompt_and_why(hearth: Hearth) -> None:
     await _say(hearth, "/family set kitchen gas stove, clay pot, no oven", chat="en1")
     await _say(hearth, "How do I make braised fish?", chat="en1")
     prompt, record = await _prompt(hearth, "en1")
-    assert "Answer in English" in prompt
+    assert "BEFORE YOU ANSWER: reply in English" in prompt
     assert record["language"] == {"detected": "en", "answer": "en", "preferred": "en"}
     why = (await _say(hearth, "/why", chat="en1")).last.text
     assert "Language: answered in English" in why
