@@ -18,6 +18,7 @@ from bot.inbound import clean_event, clean_incoming, clean_label
 from bot.turns import (
     ChatTurns,
     FetchFor,
+    claim_greeting_in,
     drop_unconfirmed_in,
     incoming_from,
     mark_answered_in,
@@ -28,7 +29,7 @@ from bot.turns import (
 from handlers.base import Ctx, Registry, Services, parse_command
 from handlers.chat import GREETINGS
 from handlers.family import first_run_greeting
-from handlers.feedback import apply_feedback, parse_feedback
+from handlers.feedback import apply_feedback, buttons_in, parse_feedback
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,11 @@ class Pipeline:
     async def _language(
         self, family: Family, member: Member, text: str, profile: dict[str, str]
     ) -> str:
-        profile_lang = profile.get("language", "")
-        fallback = member.language or PROFILE_LANGS.get(profile_lang.strip().lower()) or "vi"
-        if not text.strip():  # a bare command: answer in the language the member last wrote in
+        profile_lang = PROFILE_LANGS.get(profile.get("language", "").strip().lower())
+        fallback = member.language or profile_lang or "vi"
+        if not text.strip() and profile_lang:  # a bare command: the family's chosen language
+            return profile_lang
+        if not text.strip():  # …or else the language the member last wrote in
             last = await self.services.db.scalar(
                 "SELECT text FROM messages WHERE family_id = ? AND member_id = ? AND role = 'user'"
                 " AND text NOT LIKE '/%' AND text != '' ORDER BY id DESC LIMIT 1",
@@ -124,6 +127,15 @@ class Pipeline:
                     return  # resume_pending answered it while it waited
                 await self._process(family, member, inc, row_id, outbox, arrival.profile, cut=cut)
 
+    async def _claim_greeting(self, family_id: int) -> bool:
+        """True for the one turn that marks the family greeted (the first to ask)."""
+        return await self.services.db.write(partial(claim_greeting_in, family_id=family_id))
+
+    def _is_start(self, text: str) -> bool:
+        parsed = parse_command(text)
+        found = self.registry.find(parsed[0]) if parsed else None
+        return found is not None and found[0].name == "start"
+
     async def _still_pending(self, family_id: int, row_id: int) -> bool:
         status = await self.services.db.scalar(
             "SELECT status FROM messages WHERE family_id = ? AND id = ?", (family_id, row_id)
@@ -150,9 +162,15 @@ class Pipeline:
             if inc.reply_to_message_id:
                 await self._reply_return(family, member, inc, row_id)
             greeted_now = False
-            if not family.greeted and not inc.text.lstrip().lower().startswith("/start"):
-                await outbox.send(Reply(first_run_greeting(lang)))
-                await self.services.families.mark_greeted(family.id)
+            # claimed in the database: a message that arrived meanwhile saw an ungreeted
+            # family too; /start (or /batdau) is its own greeting
+            claimed = not family.greeted and await self._claim_greeting(family.id)
+            if claimed and not self._is_start(inc.text):
+                try:
+                    await outbox.send(Reply(first_run_greeting(lang)))
+                except Exception:  # undelivered: the turn that answers it later greets
+                    await db.execute("UPDATE families SET greeted = 0 WHERE id = ?", (family.id,))
+                    raise
                 greeted_now = True
             if cut:
                 await outbox.send(
@@ -171,6 +189,7 @@ class Pipeline:
                 reply = await self._route(family, member, inc, lang, outbox, row_id, profile)
             ids: list[str] = []
             if reply is not None:
+                reply.buttons = buttons_in(lang, reply.buttons)
                 ids = await outbox.send(reply)
             answer_id = reply.answer_id if reply is not None else None
             await self._mark_answered(family.id, row_id, answer_id, ids)

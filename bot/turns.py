@@ -95,6 +95,12 @@ def mark_answered_in(
     conn.execute(MARK_ANSWERED, (family_id, row_id))
 
 
+def claim_greeting_in(conn: sqlite3.Connection, family_id: int) -> bool:
+    """Mark the family greeted; True only for the call that changed it."""
+    cur = conn.execute("UPDATE families SET greeted = 1 WHERE id = ? AND greeted = 0", (family_id,))
+    return cur.rowcount == 1
+
+
 def drop_unconfirmed_in(conn: sqlite3.Connection, family_id: int, row_id: int) -> None:
     """Remove the answers of a still-pending message, with their assistant turns: written
     before a stop or a failed send, never marked delivered, about to be answered again."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core.i18n import tr
 from bot.core.types import Button, Reply
 from handlers.base import Ctx, Registry
@@ -20,6 +22,20 @@ def feedback_buttons(answer_id: int) -> tuple[Button, ...]:
         Button("👎", f"fb:down:{answer_id}", f"/chuahay_{answer_id}"),
         Button("📌", f"fb:save:{answer_id}", f"/luu_{answer_id}"),
     )
+
+
+def buttons_in(lang: str, buttons: tuple[Button, ...]) -> tuple[Button, ...]:
+    """The feedback commands under an English answer in English (/helpful_12 …); the
+    Vietnamese ones stay for Vietnamese answers. Both forms always work."""
+    if lang != "en":
+        return buttons
+    english = {f"/{COMMAND_PREFIX[kind]}": f"/{prefix}" for prefix, kind in ENGLISH_PREFIX.items()}
+    out = []
+    for button in buttons:
+        vi = next((p for p in english if button.command.startswith(p)), None)
+        command = button.command if vi is None else english[vi] + button.command[len(vi) :]
+        out.append(replace(button, command=command))
+    return tuple(out)
 
 
 def parse_feedback(data: str) -> tuple[str, int] | None:

@@ -118,6 +118,17 @@ def render_page(
     if total == 0:
         return empty
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    if page > pages:
+        return tr(
+            lang,
+            "Không có trang {p}: chỉ có {n} trang. Xem trang cuối: {c} {n}",
+            "There is no page {p}: there {be} only {n} page{s}. The last one: {c} {n}",
+            p=page,
+            n=pages,
+            c=command,
+            be="is" if pages == 1 else "are",
+            s="" if pages == 1 else "s",
+        )
     lines = [render_line(e) for e in entries]
     footer = tr(lang, "Trang {p}/{n}", "Page {p}/{n}", p=page, n=pages)
     if page < pages:
