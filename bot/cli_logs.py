@@ -22,6 +22,7 @@ def redact_prompt(prompt: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def _logs(args: argparse.Namespace) -> int:
+    from bot.calendar.held import held_count
     from bot.cli import CliUsageError, print_json, settings_from_env
     from bot.core.answers import AnswerLog
     from bot.core.db import Database
@@ -50,6 +51,7 @@ async def _logs(args: argparse.Namespace) -> int:
             return _print_dropped(await dead.recent(family_id, args.limit), args.json)
         rows = await AnswerLog(db).recent_log(family_id, args.limit, since)
         dropped = 0 if args.json else await dead.count(family_id)
+        held = 0 if args.json else await held_count(db, family_id)
     finally:
         await db.close()
     if settings.log_content == "redacted":
@@ -67,6 +69,8 @@ async def _logs(args: argparse.Namespace) -> int:
             print(render_prompt(row))
     if dropped:
         print(f"\n{dropped} unreadable update(s) dropped: hearth logs --dropped")
+    if held:
+        print(f"\n{held} reminder(s) refused by the platform, held for the next reply in their chat")
     return 0
 
 

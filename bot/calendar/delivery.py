@@ -17,6 +17,7 @@ with growing pauses, then kept as failed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -46,14 +47,17 @@ MAX_MISSED_ROWS = 31  # per event and tick, after a long downtime
 RETRY_S = (30, 120, 600, 1800)
 OutboxFor = Callable[[str], Outbox]
 
-CLAIMABLE = (
-    "SELECT d.id AS d_id, d.occurs_on, d.lead_days, d.due_at, f.chat_id, p.value AS tz,"
+# a delivery with its event, chat and time zone in one read
+CLAIMED_SQL = (
+    "SELECT d.id AS d_id, d.occurs_on, d.lead_days, d.due_at, d.late, f.chat_id, p.value AS tz,"
     " e.id, e.family_id, e.no, e.kind, e.scope, e.member_id, e.member_name, e.title, e.rule,"
     " e.at_time, e.leads, e.lang, e.thread_id, e.active"
     " FROM calendar_deliveries d JOIN calendar_events e ON e.id = d.event_id"
     " JOIN families f ON f.id = d.family_id"
     " LEFT JOIN family_profile p ON p.family_id = d.family_id AND p.key = 'timezone'"
-    " WHERE d.platform = ? AND d.status = 'pending' AND d.try_at <= ?"
+)
+CLAIMABLE = (
+    CLAIMED_SQL + " WHERE d.platform = ? AND d.status = 'pending' AND d.try_at <= ?"
     " ORDER BY d.try_at LIMIT ?"
 )
 EVENT_SQL = (
@@ -92,6 +96,28 @@ class Claimed:
             lang=self.lang,
             late=self.late,
         )
+
+
+def claimed_of(
+    row: sqlite3.Row, delivery: Delivery | None = None, late: bool | None = None
+) -> Claimed:
+    """A Claimed from a CLAIMED_SQL row (or for another delivery of the same event)."""
+    event = event_of(row)
+    occurs_on = delivery.occurs_on if delivery else dt.date.fromisoformat(row["occurs_on"])
+    return Claimed(
+        row["d_id"],
+        event.family_id,
+        row["chat_id"],
+        event.thread_id,
+        event.kind,
+        event.title,
+        event.member_name,
+        event.scope,
+        delivery.lead if delivery else row["lead_days"],
+        occurs_on,
+        event.lang,
+        bool(row["late"]) if late is None else late,
+    )
 
 
 def _still_useful(delivery: Delivery, now: dt.datetime, tz: ZoneInfo) -> bool:
@@ -141,22 +167,7 @@ def claim_in(
                 " WHERE family_id = ? AND id = ? AND status = 'pending'",
                 (run, int(late), event.family_id, row_id),
             )
-            out.append(
-                Claimed(
-                    row_id,
-                    event.family_id,
-                    row["chat_id"],
-                    event.thread_id,
-                    event.kind,
-                    event.title,
-                    event.member_name,
-                    event.scope,
-                    current.lead,
-                    current.occurs_on,
-                    event.lang,
-                    late,
-                )
-            )
+            out.append(dataclasses.replace(claimed_of(row, current, late), id=row_id))
             break
     return out
 
@@ -199,6 +210,25 @@ def mark_sent_in(
         "UPDATE calendar_deliveries SET status = 'sent', sent_at = ?, message_ids = ?"
         " WHERE family_id = ? AND id = ?",
         (unix(now), json.dumps(ids), claimed.family_id, claimed.id),
+    )
+    event, due = _event_of_delivery(conn, claimed.family_id, claimed.id)
+    if event is not None:
+        schedule_next_in(conn, event, due)
+
+
+def refused(exc: BaseException) -> bool:
+    """The platform said no for good (a 4xx: Zalo's limits on messages the bot did not
+    answer), as opposed to an outage worth another try; adapters' errors say `retryable`."""
+    return getattr(exc, "retryable", None) is False
+
+
+def mark_held_in(conn: sqlite3.Connection, claimed: Claimed, now: dt.datetime) -> None:
+    """Refused: kept for the next reply to the chat (bot/calendar/held.py); the event's next
+    reminder is scheduled as if this one had gone out."""
+    conn.execute(
+        "UPDATE calendar_deliveries SET status = 'failed', held_at = ?, claimed_by = NULL"
+        " WHERE family_id = ? AND id = ?",
+        (unix(now), claimed.family_id, claimed.id),
     )
     event, due = _event_of_delivery(conn, claimed.family_id, claimed.id)
     if event is not None:
@@ -287,10 +317,16 @@ class Reminders:
             outbox = outbox_for(claimed.chat_id)
             try:
                 ids = await outbox.send(Reply(claimed.text, meta={"reminder": claimed.id}))
-            except Exception:  # the platform's failure: logged, retried later
-                log.warning("reminder %s could not be sent; will retry", claimed.id, exc_info=True)
+            except Exception as exc:  # the platform's failure: held, or retried later
                 now = self.clock.now()
-                await self.db.write(lambda conn: mark_failed_in(conn, claimed, now))
+                if refused(exc):
+                    log.warning(
+                        "reminder %s refused (%s); held for the next reply", claimed.id, exc
+                    )
+                    await self.db.write(lambda conn: mark_held_in(conn, claimed, now))
+                else:
+                    log.warning("reminder %s not sent; will retry", claimed.id, exc_info=True)
+                    await self.db.write(lambda conn: mark_failed_in(conn, claimed, now))
                 return 0
             finally:
                 await outbox.close()

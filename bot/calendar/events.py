@@ -266,7 +266,8 @@ class EventStore:
         rows = await self.db.fetchall(
             "SELECT d.occurs_on, d.lead_days, d.due_at, d.status, e.title, e.kind"
             " FROM calendar_deliveries d JOIN calendar_events e ON e.id = d.event_id"
-            " WHERE d.family_id = ? AND d.status IN ('missed', 'failed') AND d.due_at >= ?"
+            " WHERE d.family_id = ? AND d.status IN ('missed', 'failed') AND d.held_at IS NULL"
+            " AND d.due_at >= ?"
             " ORDER BY d.due_at DESC LIMIT 20",
             (family_id, unix(since)),
         )

@@ -14,12 +14,13 @@ from typing import Any, Protocol
 
 import httpx
 
+from bot.calendar.held import with_held
 from bot.core.tasks import finish_or_cancel
 from bot.core.types import Incoming, Outbox
 from bot.dead_letters import DeadLetters
 from bot.platforms.zalo.client import ZaloApiError, ZaloClient
 from bot.platforms.zalo.outbox import ZaloOutbox
-from bot.platforms.zalo.updates import BotIdentity, parse_update
+from bot.platforms.zalo.updates import PLATFORM, BotIdentity, parse_update
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,11 @@ class Dispatcher:
         self.handled = 0
         self.duplicates = 0
 
-    def outbox_for(self, chat_id: str) -> ZaloOutbox:
-        """A fresh outbox for a chat (also what resume_pending gets)."""
-        return ZaloOutbox(self.client, chat_id, typing_every_s=self.typing_every_s)
+    def outbox_for(self, chat_id: str) -> Outbox:
+        """A fresh outbox for a chat (also what resume_pending gets); reminders Zalo refused
+        to send on their own go out after its replies."""
+        outbox = ZaloOutbox(self.client, chat_id, typing_every_s=self.typing_every_s)
+        return with_held(outbox, self.pipeline, PLATFORM, chat_id)
 
     def fetch_for(self, url: str, size: int | None) -> Callable[[], Awaitable[bytes]]:
         """Download a resumed message's file again from the URL Zalo gave for it."""
