@@ -70,7 +70,9 @@ async def _logs(args: argparse.Namespace) -> int:
     if dropped:
         print(f"\n{dropped} unreadable update(s) dropped: hearth logs --dropped")
     if held:
-        print(f"\n{held} reminder(s) refused by the platform, held for the next reply in their chat")
+        print(
+            f"\n{held} reminder(s) refused by the platform, held for the next reply in their chat"
+        )
     return 0
 
 
