@@ -8,6 +8,7 @@ import importlib
 import json
 import logging
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,7 @@ from bot.core.config import Settings, load_settings
 from bot.core.errors import ConfigError, HearthError
 from bot.core.logs import scrub, setup_logging
 from bot.core.migrate import MigrationError
-from bot.db_check import DatabaseDamaged, require_intact
+from bot.db_check import DatabaseDamaged, require_intact, require_sqlite
 
 log = logging.getLogger("hearth")
 
@@ -44,6 +45,7 @@ def settings_from_env() -> Settings:
     """Load and validate settings, and set up logging with secrets scrubbed."""
     settings = load_settings()
     setup_logging(settings.log_level, settings.secrets)
+    require_sqlite(settings.db_path)
     return settings
 
 
@@ -177,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except sqlite3.DatabaseError as exc:  # locked, full, damaged: one line
+        log.debug("database failure", exc_info=True)  # where: with HEARTH_LOG_LEVEL=DEBUG
+        _say(f"hearth: database error: {exc}")
+        return 1
     except BrokenPipeError:  # `hearth report | head`: the reader left; not our failure
         import os
 

@@ -75,6 +75,7 @@ def _backup(args: argparse.Namespace) -> int:
         raise CliUsageError("backup path must differ from HEARTH_DB")
     if target.exists() and target.is_dir():
         raise CliUsageError(f"{target} is a directory")
+    made_folder = not target.parent.is_dir()
     migrate.upgrade(settings.db_path)
     migrate.backup(settings.db_path, target)
     check = sqlite3.connect(target)
@@ -85,6 +86,8 @@ def _backup(args: argparse.Namespace) -> int:
     if ok != "ok":
         print(f"backup written but integrity_check says: {ok}")
         return 1
+    if made_folder:  # say so: a typo in the path would otherwise go unnoticed
+        print(f"created the folder {target.parent} (it did not exist)")
     print(f"backup written to {target} (integrity ok)")
     return 0
 

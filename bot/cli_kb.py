@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ def register(sub: Any) -> None:
     export = cmds.add_parser("export", help="write entries to stdout")
     export.add_argument("--family")
     export.add_argument("--format", choices=FORMATS, default="jsonl")
+    export.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
     export.set_defaults(func=cmd_export, is_async=True)
 
 
@@ -83,6 +85,7 @@ async def cmd_import(args: argparse.Namespace) -> int:
     settings, db, kb, families = await _open_with_settings()
     try:
         family_id = await _family_id(families, args.family, create=True)
+        progress = _progress_bar() if sys.stderr.isatty() else None
         try:
             report = await transfer.import_file(
                 kb,
@@ -91,9 +94,13 @@ async def cmd_import(args: argparse.Namespace) -> int:
                 family_id,
                 Author(None, "cli"),
                 limits=transfer.ImportLimits.of(settings),
+                progress=progress,
             )
         except UsageError as exc:
             raise CliUsageError(exc.en) from None
+        finally:
+            if progress is not None:
+                sys.stderr.write("\n")
     finally:
         await db.close()
     print(
@@ -106,6 +113,23 @@ async def cmd_import(args: argparse.Namespace) -> int:
     for line in _left_out(report):
         print(f"{path.name}: {line}", file=sys.stderr)
     return 0 if report.ok else 2
+
+
+def _progress_bar() -> transfer.Progress:
+    """A progress line on the terminal, redrawn at most ten times a second (and at the end)."""
+    shown = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - shown[0] < 0.1:
+            return
+        shown[0] = now
+        pct = 100 * done // total if total else 100
+        bar = "#" * (pct // 5)
+        sys.stderr.write(f"\rimporting [{bar:<20}] {done}/{total} ({pct}%)")
+        sys.stderr.flush()
+
+    return show
 
 
 def _left_out(report: transfer.ImportReport) -> list[str]:
@@ -153,12 +177,27 @@ async def cmd_search(args: argparse.Namespace) -> int:
 
 
 async def cmd_export(args: argparse.Namespace) -> int:
-    """Write a scope's approved entries to stdout (global without --family)."""
+    """Write a scope's approved entries to stdout or --output (global without --family), and
+    say on stderr how many went where."""
+    from bot.cli import CliUsageError
+
+    target: Path | None = args.output
+    if target is not None and not target.parent.is_dir():
+        raise CliUsageError(f"the folder {target.parent} does not exist")
     db, kb, families = await _open()
     try:
-        text = await kb.export(await _family_id(families, args.family), args.format)
+        family_id = await _family_id(families, args.family)
+        text, count = await transfer.export_counted(kb, family_id, args.format)
     finally:
         await db.close()
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    if target is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        try:
+            await asyncio.to_thread(target.write_text, text, "utf-8")
+        except OSError as exc:
+            raise CliUsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+    where = "stdout" if target is None else str(target)
+    print(f"exported {count} entries ({args.format}) to {where}", file=sys.stderr)
     return 0

@@ -11,6 +11,8 @@ import shlex
 import sqlite3
 from pathlib import Path
 
+from bot.core.errors import ConfigError
+
 MAX_PROBLEMS = 20
 
 
@@ -39,6 +41,23 @@ def problems(path: Path) -> list[str]:
         conn.close()
     found = [str(r[0]) for r in rows]
     return [] if found == ["ok"] else found
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def require_sqlite(path: Path) -> None:
+    """Raise ConfigError (one line) when HEARTH_DB names a file that is not a SQLite
+    database (an empty file is a database not written yet)."""
+    if not path.is_file():
+        return
+    with path.open("rb") as f:
+        head = f.read(len(SQLITE_HEADER))
+    if head and head != SQLITE_HEADER:
+        raise ConfigError(
+            f"HEARTH_DB: {path} is not a SQLite database; point HEARTH_DB at Hearth's database"
+            " file (or at a new path to start one)"
+        )
 
 
 def require_intact(path: Path) -> None:

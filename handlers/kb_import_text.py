@@ -46,6 +46,10 @@ WHY_VI = (
     (re.compile(r"^(\w+) (.+) is not an ISO timestamp$"), "{f0} {1} không phải ngày giờ ISO"),
     (re.compile(r"^invalid JSON: (.+)$"), "JSON không hợp lệ ({0})"),
     (re.compile(r"^nested too deeply$"), "lồng nhau quá sâu"),
+    (
+        re.compile(r"^bad CSV: a quote opened on this line is never closed; nothing was imported$"),
+        "CSV hỏng: dấu ngoặc kép mở ở dòng này không được đóng; chưa nhập mục nào",
+    ),
     (re.compile(r"^bad CSV: (.+)$"), "CSV không hợp lệ ({0})"),
     (re.compile(r"^more cells than header columns$"), "nhiều ô hơn số cột tiêu đề"),
     (

@@ -41,6 +41,7 @@ LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 TRUE = {"true", "yes", "1", "y", "co", "có"}
 FALSE = {"false", "no", "0", "n", "", "khong", "không"}
 MAX_BODY_CHARS = 20_000  # what the knowledge base stores at most
+UNCLOSED_QUOTE = "bad CSV: a quote opened on this line is never closed; nothing was imported"
 # an entry is a flat object; deeper than this is not an entry (and must not recurse)
 MAX_DEPTH = 64
 TOO_DEEP = "nested too deeply"
@@ -204,8 +205,11 @@ def _keep(out: Parsed, where: str, item: Any) -> None:
 
 
 def _parse_csv(text: str) -> Parsed:
+    """Rows of a CSV file; a structural error (a quote never closed) rejects the whole file,
+    since every row after it is read wrongly: nothing is half-imported."""
     out = Parsed()
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    line = 0
     try:
         header = reader.fieldnames or []
         if "title" not in header or "body" not in header:
@@ -222,7 +226,8 @@ def _parse_csv(text: str) -> Parsed:
                 continue
             out.records.append((where, {k: (v if v != "" else None) for k, v in record.items()}))
     except csv.Error as exc:
-        out.errors.append((f"line {reader.line_num}", f"bad CSV: {exc}"))
+        why = UNCLOSED_QUOTE if "unexpected end of data" in str(exc) else f"bad CSV: {exc}"
+        return Parsed(errors=[(f"line {line + 1}", why)])
     return out
 
 

@@ -241,6 +241,11 @@ async def import_file(
 
 async def export(kb: KBParts, family_id: int | None, fmt: str = "jsonl") -> str:
     """The approved entries owned by this scope (a family's own, or the global ones)."""
+    return (await export_counted(kb, family_id, fmt))[0]
+
+
+async def export_counted(kb: KBParts, family_id: int | None, fmt: str = "jsonl") -> tuple[str, int]:
+    """`export`, and how many entries it holds (for saying what was written where)."""
     if fmt not in formats.FORMATS:
         raise UsageError(
             f"Định dạng không hỗ trợ: {fmt}. Dùng: {', '.join(formats.FORMATS)}",
@@ -256,4 +261,4 @@ async def export(kb: KBParts, family_id: int | None, fmt: str = "jsonl") -> str:
         rec["tags"], rec["aliases"] = json_list(r["tags"]), json_list(r["aliases"])
         rec["verbatim"] = bool(r["verbatim"])
         records.append(rec)
-    return formats.render(records, fmt)
+    return formats.render(records, fmt), len(records)

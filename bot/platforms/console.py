@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import io
+import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TextIO
@@ -80,20 +83,79 @@ async def run_console(
     counter = [0]
     outbox = ConsoleOutbox(out, counter)
     interactive = inp.isatty()
+    if interactive:
+        out.write(banner(pipeline, family, user))
+        out.flush()
+    lines = TerminalLines(inp) if interactive and inp is sys.stdin else None
     count = 0
     stop = asyncio.Event()
     reminders = start_reminders(pipeline, "console", lambda chat_id: outbox, stop)
     try:
-        count = await _chat_lines(pipeline, inp, out, outbox, family, user, run_id, interactive)
+        count = await _chat_lines(
+            pipeline, lines or inp, out, outbox, family, user, run_id, interactive
+        )
     finally:
         stop.set()
         await stop_reminders(reminders, stop)
     return count
 
 
+def banner(pipeline: Pipeline, family: str, user: str) -> str:
+    """Who is chatting where, with which model, and how to leave (an interactive console)."""
+    endpoints = pipeline.services.settings.endpoints
+    model = (
+        endpoints[0].label
+        if endpoints
+        else "no model (answers from the knowledge base) · chưa có mô hình"
+    )
+    return (
+        f"Hearth · family/gia đình: {family} · you/bạn: {user}\n"
+        f"model/mô hình: {model}\n"
+        "Quit/thoát: Ctrl-D or/hoặc Ctrl-C · /help for the commands/xem lệnh\n\n"
+    )
+
+
+class TerminalLines:
+    """Lines typed at a terminal, read by a daemon thread straight from the file descriptor:
+    a line waiting in `readline` on a worker thread kept the process alive after Ctrl-C
+    until Enter was pressed (asyncio waits for its worker threads before it exits)."""
+
+    def __init__(self, inp: TextIO) -> None:
+        self.fd = inp.fileno()
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        threading.Thread(target=self._read, name="console-input", daemon=True).start()
+
+    def _read(self) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        while True:
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:
+                chunk = b""
+            pending += decoder.decode(chunk, final=not chunk)
+            while "\n" in pending:
+                line, pending = pending.split("\n", 1)
+                self.loop.call_soon_threadsafe(self.queue.put_nowait, line + "\n")
+            if not chunk:  # Ctrl-D at the start of a line, or the terminal went away
+                self.loop.call_soon_threadsafe(self.queue.put_nowait, pending)
+                return
+
+    async def readline(self) -> str:
+        """The next line with its newline; "" at the end of input."""
+        return await self.queue.get()
+
+
+async def _next_line(inp: TextIO | TerminalLines) -> str:
+    if isinstance(inp, TerminalLines):
+        return await inp.readline()
+    return await asyncio.to_thread(inp.readline)
+
+
 async def _chat_lines(
     pipeline: Pipeline,
-    inp: TextIO,
+    inp: TextIO | TerminalLines,
     out: TextIO,
     outbox: ConsoleOutbox,
     family: str,
@@ -106,7 +168,7 @@ async def _chat_lines(
         if interactive:
             out.write("> ")
             out.flush()
-        line = await asyncio.to_thread(inp.readline)
+        line = await _next_line(inp)
         if not line:
             break
         text = line.rstrip("\r\n")
