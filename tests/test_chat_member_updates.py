@@ -66,7 +66,7 @@ async def test_item_m_a_bot_removed_from_a_group_stops_sending_there(
         await running.wait_rows(
             "SELECT status FROM messages WHERE role = 'user'", expect=[{"status": "answered"}]
         )
-        openai_server.script(delay(1.5))
+        openai_server.script(delay(1.0))
         fake.push_message(GROUP, f"@{BOT_USERNAME} cá kho thế nào?", user_id=ADMIN)
         await fake.until(lambda: len(openai_server.requests()) >= 1)
         sent_before = len(fake.sent("sendMessage", GROUP))
@@ -75,7 +75,7 @@ async def test_item_m_a_bot_removed_from_a_group_stops_sending_there(
             "SELECT status FROM messages WHERE role = 'user' ORDER BY id",
             expect=[{"status": "answered"}, {"status": "ignored"}],
         )
-        await asyncio.sleep(2.5)  # the model's answer arrives meanwhile
+        await asyncio.sleep(1.5)  # the model's answer arrives meanwhile
         assert len(fake.sent("sendMessage", GROUP)) == sent_before
         assert not fake.sent("editMessageText", GROUP)
     finally:

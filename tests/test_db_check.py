@@ -14,7 +14,7 @@ from tests.test_hostile_cli import run_hearth
 PAGE = 4096
 
 
-def _database_with_entries(path: Path, count: int = 1500) -> None:
+def _database_with_entries(path: Path, count: int = 800) -> None:
     asyncio.run(_import(path, count))
     conn = sqlite3.connect(path)  # everything in the main file, nothing left in the WAL
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
