@@ -32,6 +32,14 @@ def clean_text(text: str, limit: int) -> tuple[str, bool]:
 
 def clean_label(text: str, limit: int = MAX_LABEL_CHARS) -> str:
     """A name, title, file name or id: one line, no control characters, NFC, capped."""
+    if (  # the usual case, checked in C: nothing to clean
+        len(text) <= limit
+        and text.isprintable()  # no control, format (bidi) or surrogate code points
+        and text == text.strip()
+        and "  " not in text
+        and unicodedata.is_normalized("NFC", text)
+    ):
+        return text
     text = _valid_utf8(text).translate(BIDI_CONTROLS)
     text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
     return " ".join(unicodedata.normalize("NFC", text).split())[:limit]
