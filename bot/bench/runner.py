@@ -154,5 +154,12 @@ def _echo(res: Results, plan: Plan, rig: bots.Rig) -> None:
     echo = load.run(rig, "echo", plan.load_messages, plan.families)
     res.details["echo"] = echo
     res.fields["echo_msgs_per_s"] = echo["msgs_per_s"]
-    hearth = res.fields.get("msgs_per_s")
-    res.fields["ratio_to_echo"] = round(hearth / echo["msgs_per_s"], 3) if hearth else None
+    hearth = res.details.get("load") or {}
+    res.details["echo_compare"] = {
+        "hearth_msgs_per_s": hearth.get("msgs_per_s"),
+        "echo_msgs_per_s": echo["msgs_per_s"],
+        "hearth_cpu_ms_per_message": hearth.get("cpu_ms_per_message"),
+        "echo_cpu_ms_per_message": echo["cpu_ms_per_message"],
+    }
+    pace = hearth.get("msgs_per_s")
+    res.fields["ratio_to_echo"] = round(pace / echo["msgs_per_s"], 3) if pace else None
