@@ -42,8 +42,9 @@ class EntryWords:
         return not written or tok.raw in written or tok.plain in written
 
     def correct(self, tok: Token) -> str:
-        """A typed syllable the entry lacks, replaced by a head syllable one edit away
-        (with its marks, when typed with marks: "gừg" is "gừng", "mặn" is not "mất")."""
+        """A typed syllable the entry lacks, replaced by a head syllable one edit away that
+        starts alike (with its marks, when typed with marks: "gừg" is "gừng", "mặn" is not
+        "mất")."""
         key = tok.key
         if len(key) < 3 or key in self.head or key in self.body:
             return key
@@ -53,7 +54,8 @@ class EntryWords:
         close = sorted(
             k
             for k in found
-            if within_one_edit(key, k)
+            if k[0] == key[0]  # the first letter carries the word: "đông" is not "xông"
+            and within_one_edit(key, k)
             and (
                 not tok.marked
                 or any(within_one_edit(tok.raw, raw) for raw in self.spellings.get(k, ()))

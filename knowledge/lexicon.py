@@ -121,11 +121,15 @@ class Span:
     langs: frozenset[str] = frozenset()  # the languages of the forms it matched
 
 
-def _agrees(typed: Token, form: Token) -> bool:
-    """Same folded syllable; when both carry marks, the same marks."""
+def _agrees(typed: Token, form: Token, lang: str) -> bool:
+    """Same folded syllable; a syllable typed with marks has the same marks as a Vietnamese
+    form ("mưa" is not "mua"; a form is written as Vietnamese writes it), and may be an
+    English word ("phở" is "pho")."""
     if typed.key != form.key:
         return False
-    return not (typed.marked and form.marked) or typed.raw == form.raw
+    if not typed.marked:
+        return True
+    return typed.raw == form.raw or (lang == "en" and not form.marked)
 
 
 class Lexicon:
@@ -165,7 +169,9 @@ class Lexicon:
             n = len(form.toks)
             if best and n < len(best[0].toks):
                 break
-            if i + n <= len(toks) and all(_agrees(toks[i + j], form.toks[j]) for j in range(n)):
+            if i + n <= len(toks) and all(
+                _agrees(toks[i + j], form.toks[j], form.lang) for j in range(n)
+            ):
                 best.append(form)
         if not best:
             return None

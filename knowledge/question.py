@@ -24,8 +24,9 @@ def _wordset(text: str) -> frozenset[str]:
 FILLER = STOPWORDS | _wordset(
     """
     bi ma de khi neu tai trong nhe nha a oi ai dau bao nhieu lau sao voi duoc can muon
-    giup hoi biet toi ban chi nao gi vay ha u un nhi ne kia day do nay gium phai
-    tell know want need way ways best much many its them they their us some
+    giup hoi biet toi ban chi nao gi vay ha u un nhi ne kia day do nay gium phai qua di
+    ghe that luon
+    tell know want need way ways best much many its them they their us some hearth
     """
 )
 NEGATORS = (

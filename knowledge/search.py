@@ -20,13 +20,11 @@ entry only when it is the top hit, strong, and marked verbatim.
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from bot.core.db import Database
-from knowledge.indexing import json_list
+from bot.core.db import Database, packed_rows
 from knowledge.normalize import (
     accented,
     contains_phrase,
@@ -37,10 +35,17 @@ from knowledge.normalize import (
 )
 from knowledge.question import analyse
 from knowledge.rows import row_to_entry
-from knowledge.search_sql import RANK_COLUMNS, fallback_sql, ranked_sql, scoped, scoped_parts
-from knowledge.selection import family_first
+from knowledge.search_sql import (
+    RANK_COLUMNS,
+    fallback_sql,
+    ranked_sql,
+    scoped,
+    scoped_parts,
+)
+from knowledge.search_text import EntryText, row_text, snippet
+from knowledge.selection import TITLE_KEYS, family_first
 from knowledge.termstats import TermStats
-from knowledge.types import SearchHit, has_term_tag
+from knowledge.types import SearchHit
 from knowledge.vectors import VectorIndex
 
 MAX_QUERY_CHARS = 1000
@@ -51,6 +56,8 @@ RANK_SINGLE_MAX = 1000  # … or for the one rarest term
 TRANSLATION_WEIGHT = 1.5  # a whole phrase in the other language says more than its words …
 SYNONYM_WEIGHT = 0.5  # … another word for them in the same language, half
 FAMILY_SLACK = 8  # extra candidates read so a family version can pass the shared one
+NAMESAKE_HITS = 2  # shared hits whose names may find the family's version of them
+
 TITLE_SCAN_MAX = 300  # entries a title-only match may skip per term (holding it elsewhere)
 HEAD_FIELDS = ("head", "tags")
 
@@ -99,34 +106,6 @@ def tokens_content(tokens: list[str]) -> list[str]:
     return unique(content_tokens(tokens))[:MAX_TOKENS]
 
 
-@dataclass(frozen=True, slots=True)
-class EntryText:
-    """An entry's title, aliases and tags as syllables: what ranking compares."""
-
-    title: list[str]
-    aliases: list[list[str]]
-    head: frozenset[str]  # every syllable of the title and aliases
-    tags: frozenset[str]
-    glossary: bool
-
-
-@lru_cache(maxsize=4096)
-def entry_text(title: str, aliases: str | None, tags: str | None) -> EntryText:
-    """Parse once per distinct text (the result depends on nothing else): every search
-    re-ranks the same few dozen rows and must not fold and JSON-decode them again."""
-    t = syllables(title)
-    a = [syllables(x) for x in json_list(aliases)]
-    head = frozenset(t).union(*a)
-    tag_list = json_list(tags)
-    tag_set = frozenset(syllables(" ".join(tag_list)))
-    return EntryText(t, a, head, tag_set, has_term_tag(tag_list))
-
-
-def row_text(row: Any) -> EntryText:
-    """`entry_text` of an `entries` row."""
-    return entry_text(row["title"], row["aliases"], row["tags"])
-
-
 def is_strong(query_tokens: list[str], text: EntryText) -> bool:
     """The verbatim threshold (see the module docstring)."""
     core = tokens_content(query_tokens)
@@ -140,27 +119,6 @@ def is_strong(query_tokens: list[str], text: EntryText) -> bool:
         if len(core) >= 2 and contains_phrase(p, core) and len(core) >= 0.6 * len(p):
             return True
     return False
-
-
-@lru_cache(maxsize=1024)
-def _flat_body(body: str) -> tuple[str, str]:
-    """The body on one line, and folded (depends on the text alone; hits repeat often)."""
-    flat = " ".join(body.split())
-    return flat, fold(flat)
-
-
-def snippet(body: str, tokens: list[str], width: int = 160) -> str:
-    """A short window of the body around the first query syllable it contains."""
-    flat, folded = _flat_body(body)
-    start = 0
-    if len(folded) == len(flat):
-        for tok in tokens:
-            pos = folded.find(tok)
-            if pos >= 0:
-                start = max(0, pos - width // 4)
-                break
-    text = flat[start : start + width]
-    return ("…" if start else "") + text + ("…" if start + width < len(flat) else "")
 
 
 def _rank_bonus(query_tokens: list[str], core: list[str], row: Any) -> float:
@@ -353,7 +311,20 @@ async def search(
     # below shared entries matching the question's common words, and family_first lifts it
     more = [rs for rs in ranked[limit : limit + FAMILY_SLACK] if rs[0]["family_id"] is not None]
     ranked = ranked[:limit] + more
-    whole = {r["id"]: r for r in await visible_rows(db, [r["id"] for r, _ in ranked], family_id)}
+    namesakes = (  # only a dish the question names: "braised fish" → "Cá kho tộ"
+        family_id is not None
+        and all(r["family_id"] is None for r, _ in ranked)
+        and any(is_strong(tokens, row_text(r)) for r, _ in ranked[:NAMESAKE_HITS])
+    )
+
+    def read(conn: sqlite3.Connection) -> tuple[list[tuple[Any, float]], list[Any]]:
+        """The family's namesakes when no family row ranked, and every row's body: one job."""
+        found = family_namesakes_in(conn, ranked, family_id) if namesakes else []
+        return found, _visible_rows_in(conn, [r["id"] for r, _ in ranked + found], family_id)
+
+    extra, rows = await db.read(read)
+    ranked += extra
+    whole = {r["id"]: r for r in rows}
     out = []
     for ranked_row, score in ranked:
         row = whole.get(ranked_row["id"])
@@ -370,6 +341,34 @@ async def search(
             )
         )
     return family_first(out)[:limit]
+
+
+def family_namesakes_in(
+    conn: sqlite3.Connection, top: list[tuple[Any, float]], family_id: int | None
+) -> list[tuple[Any, float]]:
+    """The family's entries named like the best shared hits ("Cá rô kho tộ", "Món kho cá"
+    for "Cá kho tộ", which an English alias named), when no family entry ranked at all: the
+    family's version of a dish need not share the question's words, only the dish's name.
+    Asked by the names' syllable pairs (either order) in the family's own title column:
+    rare terms, no ranking, a few rows, in the job that reads the hits' bodies. They come
+    after the shared hit (family_first lifts the ones that are the same dish)."""
+    shared = [(r, sc) for r, sc in top if not row_text(r).glossary][:NAMESAKE_HITS]
+    pairs: list[str] = []
+    for row, _ in shared:
+        names = [t for t in row_text(row).title if t not in TITLE_KEYS]
+        pairs += [f"{a}_{b}" for a, b in itertools.pairwise(names)]
+        pairs += [f"{b}_{a}" for a, b in itertools.pairwise(names)]
+    if not pairs or family_id is None:
+        return []
+    expr = f'scope : "zf{int(family_id)}" AND {{fhead2}} : ({_quoted_terms(unique(pairs))})'
+    params = {"q": expr, "fam": family_id, "lim": NAMESAKE_HITS + 1}
+    rows = packed_rows(conn, fallback_sql([("q", 0)]), params)
+    floor = min(sc for _, sc in shared)
+    return [(r, floor * 0.5 / (n + 1)) for n, r in enumerate(rows)]
+
+
+def _quoted_terms(terms: list[str]) -> str:
+    return " OR ".join(f'"{t}"' for t in terms)  # syllable pairs: [a-z0-9_] only
 
 
 def definitions_after_namesakes(ranked: list[tuple[Any, float]]) -> list[tuple[Any, float]]:
@@ -394,20 +393,28 @@ def definitions_after_namesakes(ranked: list[tuple[Any, float]]) -> list[tuple[A
     return result
 
 
+def _visible_sql(ids: list[int], family_id: int | None, columns: str) -> tuple[str, list[Any]]:
+    marks = ",".join("?" * len(ids))
+    sql = (
+        f"SELECT {columns} FROM entries e WHERE e.id IN ({marks}) AND e.status = 'approved'"
+        " AND (e.family_id IS NULL OR e.family_id = ?) AND NOT (e.family_id IS NULL AND"
+        " ? IS NOT NULL AND EXISTS (SELECT 1 FROM entries s WHERE s.shadows = e.id AND"
+        " s.family_id = ?))"
+    )
+    return sql, [*ids, family_id, family_id, family_id]
+
+
 async def visible_rows(
     db: Database, ids: list[int], family_id: int | None, columns: str = "e.*"
 ) -> list[Any]:
     """The rows of `ids` this family may see (approved; its own copy hides the shared one)."""
     if not ids:
         return []
-    marks = ",".join("?" * len(ids))
-    return await db.fetchall_packed(
-        f"SELECT {columns} FROM entries e WHERE e.id IN ({marks}) AND e.status = 'approved'"
-        " AND (e.family_id IS NULL OR e.family_id = ?) AND NOT (e.family_id IS NULL AND"
-        " ? IS NOT NULL AND EXISTS (SELECT 1 FROM entries s WHERE s.shadows = e.id AND"
-        " s.family_id = ?))",
-        [*ids, family_id, family_id, family_id],
-    )
+    return await db.fetchall_packed(*_visible_sql(ids, family_id, columns))
+
+
+def _visible_rows_in(conn: sqlite3.Connection, ids: list[int], family_id: int | None) -> list[Any]:
+    return packed_rows(conn, *_visible_sql(ids, family_id, "e.*")) if ids else []
 
 
 def verbatim_match(hits: list[SearchHit]) -> SearchHit | None:

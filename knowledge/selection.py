@@ -11,7 +11,7 @@ in its title, aliases or tags (fully) or its body (partly), in any form the lexi
   (vectors, when the endpoint embeds) is sent if its cosine reaches SEMANTIC_MIN;
 - two hits about the same dish or custom (a title phrase in common and similar bodies, or
   one's title among the other's names) are one: the family's own version wins, even when
-  it alone would cover a little less (down to FAMILY_VERSION_FLOOR);
+  its own words cover less of the question (it is the dish of a shared entry that does);
 - the family's entries go first, then by coverage and search rank.
 """
 
@@ -31,7 +31,6 @@ from knowledge.types import Entry, SearchHit
 COVERAGE_FLOOR = 0.5
 RELATIVE_FLOOR = 0.7
 STRONG_COVERAGE = 0.6  # a hit whose title the question names covers at least this
-FAMILY_VERSION_FLOOR = 0.3  # a family entry this close replaces its shared near-duplicate
 SEMANTIC_MIN = 0.5  # cosine of the one vector hit sent when no hit's words answer
 SAME_BODY = 0.35  # overlap coefficient of two bodies' words that makes them one dish
 MAX_SOURCES = 3
@@ -42,9 +41,35 @@ TITLE_WORDS = frozenset(
         *("the", "a", "an", "of", "how", "to", "make", "my", "our"),
     )
 )
+# the same as folded syllables, for pairs: "Cách làm" is no dish ("to" is, as "tộ")
+TITLE_KEYS = frozenset(
+    [
+        "cach",
+        "lam",
+        "nau",
+        "mon",
+        "cua",
+        "nha",
+        "minh",
+        "kieu",
+        "cho",
+        "voi",
+        "va",
+        "ngay",
+        "the",
+        "of",
+        "how",
+        "make",
+        "my",
+        "our",
+        "and",
+        "with",
+        "for",
+    ]
+)
 # how fully a form occurs: as a phrase in the head; in the body often, or once in passing
 HEAD, BODY, BODY_ONCE, PART_HEAD, PART_BODY, PART_WORD = 1.0, 0.6, 0.35, 0.8, 0.4, 0.25
-WORD_BODY, WORD_BODY_ONCE = 0.5, 0.3
+WORD_BODY, WORD_BODY_ONCE = 0.45, 0.3  # a lone word in a body never reaches the floor
 
 
 def _form_quality(form: tuple[Token, ...], words: EntryWords, typed: bool) -> float:
@@ -133,7 +158,7 @@ def same_dish(a: SearchHit, b: SearchHit) -> bool:
     for short, other in ((ta, wb), (tb, wa)):
         if len(short) >= 2 and any(_contains(part, short) for part in other.head_parts):
             return True
-    shared = {p for p in wa.head_pairs & wb.head_pairs if p[0] not in FILLER and p[1] not in FILLER}
+    shared = {p for p in wa.head_pairs & wb.head_pairs if not TITLE_KEYS.intersection(p)}
     if not shared:
         return False
     ba, bb = _content(body_keys(a.entry.body)), _content(body_keys(b.entry.body))
@@ -214,7 +239,8 @@ def _passing(scored: list[_Scored], skipped: list[dict[str, object]]) -> list[_S
 
 def _family_versions(scored: list[_Scored], passed: list[_Scored]) -> list[_Scored]:
     """Family entries below the floor that are the family's version of a shared entry that
-    passed ("Xông đất nhà mình" for "Xông đất đầu năm"): the family's version wins."""
+    passed ("Xông đất nhà mình" for "Xông đất đầu năm", "Cá rô kho tộ" for "Cá kho tộ"
+    asked in English): the family's version wins."""
     chosen = {id(s) for s in passed}
     shared = [s for s in passed if s.hit.entry.family_id is None]
     return [
@@ -222,7 +248,6 @@ def _family_versions(scored: list[_Scored], passed: list[_Scored]) -> list[_Scor
         for s in scored
         if id(s) not in chosen
         and s.hit.entry.family_id is not None
-        and s.coverage >= FAMILY_VERSION_FLOOR
         and any(same_dish(s.hit, g.hit) for g in shared)
     ]
 
@@ -296,7 +321,7 @@ def _head_syllables(entry: Entry) -> frozenset[str]:
 
 @lru_cache(maxsize=8192)
 def _folded_words(text: str) -> frozenset[str]:
-    return frozenset(fold(text).split()) - FILLER
+    return frozenset(fold(text).split()) - TITLE_KEYS
 
 
 def family_first(hits: list[SearchHit]) -> list[SearchHit]:

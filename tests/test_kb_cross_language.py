@@ -16,6 +16,7 @@ from bot.core.db import Database
 from bot.core.families import FamilyStore
 from knowledge.store import KnowledgeBase
 from tests.kb_support import dev_family_records
+from tests.test_context_relevance import DevKB
 from tests.test_kb_vectors import ScriptedEmbedder
 
 
@@ -74,5 +75,25 @@ async def test_the_vector_path_still_adds_when_the_endpoint_embeds(tmp_path: Pat
         hits = await kb.search("món tráng miệng", None)
         assert hits[0].entry.id == che.id
         assert hits[0].cosine is not None and hits[0].cosine > 0.5
+    finally:
+        await db.close()
+
+
+async def test_the_family_version_is_found_by_the_shared_entrys_name(tmp_path: Path) -> None:
+    """An English alias finds the starter's dish; the family's own version, which shares no
+    word with the question, is found by that dish's name and sent instead of it."""
+    db = await Database.open(tmp_path / "kb.db")
+    try:
+        kb = KnowledgeBase(db)
+        fam = await FamilyStore(db).ensure("telegram", "-8", "group")
+        steps = "ướp nước màu, nước mắm, đường, tiêu; xếp vào tộ đất, kho lửa nhỏ đến khi sệt."
+        await kb.add(
+            "Cá kho tộ", "Cá basa " + steps, family_id=None, aliases=["Braised fish in clay pot"]
+        )
+        mine = await kb.add("Cá rô kho tộ", "Cá rô đồng làm sạch, " + steps, family_id=fam.id)
+        hits = await kb.search("braised fish in clay pot", fam.id, limit=3)
+        assert hits[0].entry.id == mine.id
+        _, result = await DevKB(kb, fam.id).context("braised fish in clay pot")
+        assert [e.id for e in result.sources] == [mine.id]
     finally:
         await db.close()
