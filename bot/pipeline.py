@@ -30,6 +30,7 @@ from handlers.base import Ctx, Registry, Services, parse_command
 from handlers.chat import GREETINGS
 from handlers.family import first_run_greeting
 from handlers.feedback import apply_feedback, buttons_in, parse_feedback
+from handlers.media import MEDIA_KINDS, answer_media
 
 log = logging.getLogger(__name__)
 
@@ -261,8 +262,8 @@ class Pipeline:
         )
         if parsed is None:
             question = ctx.args
-            if inc.attachment is not None and inc.attachment.kind == "voice":
-                question = await self._transcribe(ctx)
+            if inc.attachment is not None and inc.attachment.kind in MEDIA_KINDS:
+                return await answer_media(ctx)
             if not question.strip():
                 return Reply(
                     tr(
@@ -288,21 +289,6 @@ class Pipeline:
         if cmd.role == "admin":
             ctx.require_admin()
         return await cmd.handler(ctx)
-
-    async def _transcribe(self, ctx: Ctx) -> str:
-        llm = self.services.llm
-        attachment = ctx.incoming.attachment
-        assert attachment is not None
-        text = None
-        if llm is not None:
-            audio = await attachment.fetch()
-            text = await llm.transcribe(audio, attachment.file_name)
-        if not text:
-            raise HearthError(
-                "Xin lỗi, mình chưa nghe được tin nhắn thoại. Bạn gõ chữ giúp mình nhé.",
-                "Sorry, I can't listen to voice messages here yet. Please type your question.",
-            )
-        return text.strip()
 
     async def _reply_return(
         self, family: Family, member: Member, inc: Incoming, row_id: int

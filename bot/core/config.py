@@ -61,6 +61,10 @@ class Settings:
     import_max_rows: int = 20_000
     import_max_entry_chars: int = 20_000
     family_max_entries: int = 5_000
+    media_max_bytes: int = 10 * 1024 * 1024  # a photo or voice note downloaded at most
+    voice_max_seconds: int = 180
+    media_fetch_s: float = 30.0  # a media download's deadline
+    kb_photo_max_bytes: int = 2 * 1024 * 1024  # a photo kept with a knowledge entry
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -229,4 +233,8 @@ def load_settings(
             min(_positive(env, "HEARTH_IMPORT_MAX_ENTRY_CHARS", 20_000), 20_000)
         ),
         family_max_entries=int(_positive(env, "HEARTH_FAMILY_MAX_ENTRIES", 5_000)),
+        media_max_bytes=int(_positive(env, "HEARTH_MEDIA_MAX_BYTES", 10 * 1024 * 1024)),
+        voice_max_seconds=int(_positive(env, "HEARTH_VOICE_MAX_SECONDS", 180)),
+        media_fetch_s=_positive(env, "HEARTH_MEDIA_FETCH_S", 30.0),
+        kb_photo_max_bytes=int(_positive(env, "HEARTH_KB_PHOTO_MAX_BYTES", 2 * 1024 * 1024)),
     )

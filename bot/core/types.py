@@ -11,7 +11,7 @@ ChatKind = Literal["private", "group"]
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file that came with a message (an import document, a voice note)."""
+    """A file that came with a message (an import document, a voice note, a photo)."""
 
     kind: Literal["document", "voice", "image"]
     file_name: str
@@ -21,6 +21,7 @@ class Attachment:
     # where the platform keeps the file (Telegram file_id, Zalo URL), stored with the
     # message so that a message answered after a restart can fetch it again
     ref: str | None = None
+    duration: int | None = None  # seconds, for a voice note when the platform says
 
 
 @dataclass(frozen=True, slots=True)

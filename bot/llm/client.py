@@ -207,20 +207,27 @@ class LLMClient:
         return await media.embed(self._runner, endpoints, texts, self._embedding_model)
 
     async def transcribe(
-        self, audio: bytes, filename: str, *, local_only: bool = False
+        self,
+        audio: bytes,
+        filename: str,
+        *,
+        local_only: bool = False,
+        family_id: int | None = None,
     ) -> str | None:
         """Speech to text for a voice message, or None when no endpoint offers it."""
         endpoints = self.capable("transcription", local_only)
         if not endpoints:
             return None
-        return await media.transcribe(self._runner, endpoints, audio, filename)
+        return await media.transcribe(self._runner, endpoints, audio, filename, family_id)
 
-    async def speak(self, text: str, *, local_only: bool = False) -> bytes | None:
+    async def speak(
+        self, text: str, *, local_only: bool = False, family_id: int | None = None
+    ) -> bytes | None:
         """A voice note (Ogg/Opus) reading `text`, or None when no endpoint offers speech."""
         endpoints = self.capable("speech", local_only)
         if not endpoints:
             return None
-        return await media.speak(self._runner, endpoints, text)
+        return await media.speak(self._runner, endpoints, text, family_id)
 
     def can(self, kind: str, *, local_only: bool = False) -> bool:
         """Whether some endpoint may still be asked for `kind`: handlers say so kindly

@@ -52,7 +52,11 @@ async def embed(
 
 
 async def transcribe(
-    runner: EndpointRunner, endpoints: list[Endpoint], audio: bytes, filename: str
+    runner: EndpointRunner,
+    endpoints: list[Endpoint],
+    audio: bytes,
+    filename: str,
+    family_id: int | None = None,
 ) -> str | None:
     """What a voice note says, by each endpoint's transcription model."""
 
@@ -64,10 +68,12 @@ async def transcribe(
             raise MalformedResponse("transcription body")
         return text.strip()
 
-    return await runner.run_optional(endpoints, PURPOSE["transcription"], attempt)
+    return await runner.run_optional(endpoints, PURPOSE["transcription"], attempt, family_id)
 
 
-async def speak(runner: EndpointRunner, endpoints: list[Endpoint], text: str) -> bytes | None:
+async def speak(
+    runner: EndpointRunner, endpoints: list[Endpoint], text: str, family_id: int | None = None
+) -> bytes | None:
     """Ogg/Opus audio reading `text` (what Telegram's sendVoice plays)."""
 
     async def attempt(ep: Endpoint, client: openai.AsyncOpenAI, info: AttemptInfo) -> bytes:
@@ -80,4 +86,4 @@ async def speak(runner: EndpointRunner, endpoints: list[Endpoint], text: str) ->
             raise MalformedResponse("empty speech")
         return bytes(audio)
 
-    return await runner.run_optional(endpoints, PURPOSE["speech"], attempt)
+    return await runner.run_optional(endpoints, PURPOSE["speech"], attempt, family_id)

@@ -117,7 +117,11 @@ class EndpointRunner:
         self.unsupported: set[tuple[str, str]] = set()  # (purpose, base_url) that said 404
 
     async def run_optional(
-        self, endpoints: list[Endpoint], purpose: str, attempt: Attempt[T]
+        self,
+        endpoints: list[Endpoint],
+        purpose: str,
+        attempt: Attempt[T],
+        family_id: int | None = None,
     ) -> T | None:
         """Like `run`, but an endpoint answering 404 is remembered and skipped next time."""
 
@@ -137,7 +141,7 @@ class EndpointRunner:
                 raise
 
         try:
-            return await self.run(endpoints, purpose, None, guarded)
+            return await self.run(endpoints, purpose, family_id, guarded)
         except LLMUnavailable:
             if all((purpose, ep.base_url) in self.unsupported for ep in endpoints):
                 return None

@@ -137,8 +137,17 @@ def attachment_of(
             fetch=fetch_for(audio.file_id, audio.file_size),
             size=audio.file_size,
             ref=audio.file_id,
+            duration=_seconds(audio.duration),
         )
     return None
+
+
+def _seconds(duration: Any) -> int | None:
+    """A media duration in whole seconds (PTB gives a timedelta with PTB_TIMEDELTA, else int)."""
+    if duration is None:
+        return None
+    total = getattr(duration, "total_seconds", None)
+    return int(total()) if callable(total) else int(duration)
 
 
 def to_incoming(

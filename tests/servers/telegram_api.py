@@ -132,6 +132,7 @@ class FakeTelegram:
         language_code: str | None = "vi",
         document: tuple[str, bytes, str] | None = None,
         voice: bytes | None = None,
+        voice_seconds: int = 2,
         thread_id: int | None = None,
         entities: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
@@ -181,7 +182,7 @@ class FakeTelegram:
             message["voice"] = {
                 "file_id": file_id,
                 "file_unique_id": f"u{file_id}",
-                "duration": 2,
+                "duration": voice_seconds,
                 "mime_type": "audio/ogg",
                 "file_size": len(voice),
             }
