@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.core.config import Settings
     from bot.core.db import Database
     from bot.core.families import Family, FamilyStore, Member
+    from handlers.media import Photo
 
 Role = Literal["member", "admin"]
 
@@ -48,6 +49,7 @@ class Ctx:
     outbox: Outbox
     message_row_id: int | None = None
     profile: dict[str, str] | None = None  # read with the message's arrival, if it was
+    photo: Photo | None = None  # a photo the question is about (handlers/media.py)
 
     async def family_profile(self) -> dict[str, str]:
         """The profile read when this message arrived (same transaction), else a fresh read."""

@@ -18,6 +18,7 @@ from bot.core.types import Reply
 from bot.core.usage import find_repeat_in, normalize_question, return_in
 from handlers.base import Ctx
 from handlers.feedback import feedback_buttons
+from handlers.media import photo_note, vision_call
 from knowledge import context as rewriter
 from knowledge.memory import FOLD_SLACK, Recall
 from knowledge.output_guard import check_answer, looks_like_echo
@@ -235,7 +236,9 @@ class Answerer:
             context=dict(result.record),
             entry_ids=list(result.entry_ids),
         )
-        verbatim = verbatim_match(inp.hits)
+        if (photo := photo_note(ctx)) is not None:
+            rec.context["photo"] = photo
+        verbatim = verbatim_match(inp.hits) if ctx.photo is None else None
         if verbatim is not None:
             rec.answer = _quote_verbatim(ctx, verbatim)
             rec.source = "kb"
@@ -318,9 +321,10 @@ class Answerer:
 
     async def _complete(self, ctx: Ctx, llm: Any, messages: list[dict[str, str]]) -> Any:
         """Stream into the adapter's preview when it wants one, else one plain completion."""
+        sent, options = vision_call(ctx, messages)  # a photo question: the photo goes too
         if not ctx.outbox.wants_preview:
-            return await llm.complete(messages, family_id=ctx.family.id)
-        handle = llm.stream(messages, family_id=ctx.family.id)
+            return await llm.complete(sent, family_id=ctx.family.id, **options)
+        handle = llm.stream(sent, family_id=ctx.family.id, **options)
         text = ""
         echo = False
         async for delta in handle:

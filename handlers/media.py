@@ -5,14 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from bot.core import images
 from bot.core.errors import LLMUnavailable, UsageError
 from bot.core.types import Attachment, Reply
 from handlers.base import Ctx
 
 log = logging.getLogger(__name__)
 
-MEDIA_KINDS = frozenset({"voice"})
+MEDIA_KINDS = frozenset({"voice", "image"})
+PHOTO_QUESTION = (
+    "Trong ảnh này là gì? Nếu là món ăn thì là món gì và nấu thế nào?",
+    "What is in this photo? If it is a dish, which one and how is it cooked?",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """A photo a question is about, metadata already removed; `local_only` for strict privacy."""
+
+    mime: str
+    data: bytes
+    local_only: bool = False
 
 
 async def keeps_media_local(ctx: Ctx) -> bool:
@@ -49,15 +66,22 @@ async def fetch_media(ctx: Ctx, att: Attachment) -> bytes:
     return data
 
 
-async def hear(ctx: Ctx) -> str:
-    """What the voice note says, by an endpoint that declares transcription."""
+async def _fetch_for(ctx: Ctx, kind: str) -> tuple[Attachment, bytes, bool]:
+    """The attachment, its bytes and whether it must stay local — only once an endpoint
+    that may take it exists (nothing is downloaded for nothing)."""
     att = ctx.incoming.attachment
     assert att is not None
     llm = ctx.services.llm
     local = await keeps_media_local(ctx)
-    if llm is None or not llm.can("transcription", local_only=local):
-        raise _cannot_hear(local)
-    audio = await fetch_media(ctx, att)
+    if llm is None or not llm.can(kind, local_only=local):
+        raise _cannot_see(local) if kind == "vision" else _cannot_hear(local)
+    return att, await fetch_media(ctx, att), local
+
+
+async def hear(ctx: Ctx) -> str:
+    """What the voice note says, by an endpoint that declares transcription."""
+    att, audio, local = await _fetch_for(ctx, "transcription")
+    llm = ctx.services.llm
     try:
         text = await llm.transcribe(audio, att.file_name, local_only=local, family_id=ctx.family.id)
     except LLMUnavailable as exc:
@@ -102,13 +126,64 @@ async def answer_voice(ctx: Ctx) -> Reply:
     return reply
 
 
+async def see(ctx: Ctx) -> Photo:
+    """The message's photo, fetched and cleaned, once an endpoint that may see it exists."""
+    _, data, local = await _fetch_for(ctx, "vision")
+    try:
+        mime, clean = images.strip_metadata(data)
+    except images.NotAnImage:
+        raise UsageError(
+            "Mình chỉ đọc được ảnh JPEG hoặc PNG. Bạn gửi lại dưới dạng ảnh giúp mình nhé.",
+            "I can read JPEG or PNG photos only. Please send it again as a photo.",
+        ) from None
+    return Photo(mime, clean, local)
+
+
+async def answer_photo(ctx: Ctx) -> Reply:
+    """A photo with (or without) a question: answered by a vision endpoint with the same
+    family context as a typed question; the photo rides as an image part of the question."""
+    ctx.photo = await see(ctx)
+    question = ctx.args.strip() or ctx.t(*PHOTO_QUESTION)
+    return await ctx.services.answers.answer(ctx, question)
+
+
 async def answer_media(ctx: Ctx) -> Reply:
     """A message whose attachment is a voice note or a photo, without a command."""
     att = ctx.incoming.attachment
     assert att is not None and att.kind in MEDIA_KINDS
-    if att.kind == "voice" and ctx.args.strip():
+    if att.kind == "image":
+        return await answer_photo(ctx)
+    if ctx.args.strip():
         return await ctx.services.answers.answer(ctx, ctx.args)  # typed words win
     return await answer_voice(ctx)
+
+
+def vision_call(
+    ctx: Ctx, messages: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The prompt with the photo added to the question as an image content part, and the
+    options that ask a vision endpoint (a local one only, for strict privacy)."""
+    photo = ctx.photo
+    if photo is None:
+        return list(messages), {}
+    sent = list(messages)
+    last = max(i for i, m in enumerate(sent) if m.get("role") == "user")
+    sent[last] = {
+        **sent[last],
+        "content": [
+            {"type": "text", "text": str(sent[last]["content"])},
+            {"type": "image_url", "image_url": {"url": images.data_url(photo.mime, photo.data)}},
+        ],
+    }
+    return sent, {"kind": "vision", "local_only": photo.local_only}
+
+
+def photo_note(ctx: Ctx) -> dict[str, Any] | None:
+    """What the answer log keeps of the photo: its type, size and fingerprint, never it."""
+    photo = ctx.photo
+    if photo is None:
+        return None
+    return {"mime": photo.mime, "bytes": len(photo.data), "sha256": images.digest(photo.data)}
 
 
 def _cannot_hear(local: bool) -> UsageError:
@@ -126,6 +201,24 @@ def _cannot_hear(local: bool) -> UsageError:
         "chữ). Bạn gõ câu hỏi giúp mình, hoặc nhờ người quản lý Hearth thêm một máy chủ như vậy.",
         "Sorry, Hearth can't listen to voice messages here yet (no speech-to-text endpoint). "
         "Please type your question, or ask whoever runs Hearth to add a transcription endpoint.",
+    )
+
+
+def _cannot_see(local: bool) -> UsageError:
+    if local:
+        return UsageError(
+            "Nhà mình đặt riêng tư nghiêm (strict), nên ảnh chỉ được gửi tới mô hình xem ảnh chạy "
+            "tại chỗ, mà Hearth chưa có mô hình nào như vậy. Bạn tả bằng chữ giúp mình, hoặc nhờ "
+            "người quản lý Hearth thêm một mô hình xem ảnh (vision) tại chỗ.",
+            "Your family's privacy is strict, so photos go only to a vision model on this "
+            "machine, and there is none. Please describe it in words, or ask whoever runs "
+            "Hearth to add a local vision endpoint.",
+        )
+    return UsageError(
+        "Xin lỗi, Hearth chưa xem được ảnh (chưa có mô hình xem ảnh). Bạn tả bằng chữ giúp mình, "
+        "hoặc nhờ người quản lý Hearth thêm một mô hình xem ảnh (vision).",
+        "Sorry, Hearth can't look at photos here yet (no vision endpoint). Please describe it "
+        "in words, or ask whoever runs Hearth to add a vision endpoint.",
     )
 
 

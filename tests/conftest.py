@@ -66,6 +66,32 @@ def telegram_api():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+async def start_bot(tmp_path: Path, telegram_api, openai_server: OpenAIServer):  # type: ignore[no-untyped-def]
+    """Start Hearth on the loopback Bot API and model (one database per test), extra
+    settings per call; every bot started is closed after the test."""
+    from tests.support.telegram import TelegramRun, start_telegram
+
+    runs: list[TelegramRun] = []
+
+    async def go(**env: str) -> TelegramRun:
+        settings = {
+            "TELEGRAM_RATE_LIMIT": "off",
+            "LLM_BASE_URL": openai_server.base_url,
+            "LLM_MODEL": "m",
+            "HEARTH_MEMBER_RATE_PER_MIN": "1000",
+            **env,
+        }
+        run = await start_telegram(tmp_path, telegram_api, 10.0, **settings)
+        runs.append(run)
+        await run.polling()
+        return run
+
+    yield go
+    for run in runs:
+        await run.close()
+
+
+@pytest.fixture
 def zalo_api() -> Iterator[ZaloApiServer]:
     """A loopback Zalo Bot API whose long polls return after 0.2 s when nothing came."""
     with running_zalo_api(long_poll_cap_s=0.2) as api:

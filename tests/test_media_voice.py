@@ -3,48 +3,21 @@ listen, past the caps, or with a download or endpoint that stalls, a kind word i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from tests.servers.openai_server import TRANSCRIPTIONS, OpenAIServer, delay, status
-from tests.servers.telegram_api import FakeTelegram
-from tests.support.telegram import TelegramRun, start_telegram
+from tests.support.telegram import TelegramRun
 
 Start = Callable[..., Awaitable[TelegramRun]]
 
 
-@pytest.fixture
-async def start(
-    tmp_path: Path, telegram_api: tuple[FakeTelegram, str, str], openai_server: OpenAIServer
-) -> AsyncIterator[Start]:
-    """Start Hearth on the loopback Bot API and model, with extra settings per test."""
-    runs: list[TelegramRun] = []
-
-    async def go(**env: str) -> TelegramRun:
-        settings = {
-            "TELEGRAM_RATE_LIMIT": "off",
-            "LLM_BASE_URL": openai_server.base_url,
-            "LLM_MODEL": "m",
-            "HEARTH_MEMBER_RATE_PER_MIN": "1000",
-            **env,
-        }
-        run = await start_telegram(tmp_path, telegram_api, 10.0, **settings)
-        runs.append(run)
-        await run.polling()
-        return run
-
-    yield go
-    for run in runs:
-        await run.close()
-
-
 async def test_a_voice_question_shows_its_transcript_before_the_answer(
-    start: Start, openai_server: OpenAIServer
+    start_bot: Start, openai_server: OpenAIServer
 ) -> None:
     openai_server.transcription = "nấu canh chua thế nào"
-    bot = await start()
+    bot = await start_bot()
     bot.fake.push_message(601, "", voice=b"OggS voice question")
     texts = await bot.bot_texts(601, 2)
     heard, _, answer = texts[-1].partition("\n\n")
@@ -63,10 +36,10 @@ async def test_a_voice_question_shows_its_transcript_before_the_answer(
 
 
 async def test_an_english_speaker_sees_the_transcript_in_english(
-    start: Start, openai_server: OpenAIServer
+    start_bot: Start, openai_server: OpenAIServer
 ) -> None:
     openai_server.transcription = "how do I cook sour soup"
-    bot = await start()
+    bot = await start_bot()
     bot.fake.push_message(602, "/family set language en")
     await bot.bot_texts(602, 2)
     bot.fake.push_message(602, "", voice=b"OggS")
@@ -75,9 +48,9 @@ async def test_an_english_speaker_sees_the_transcript_in_english(
 
 
 async def test_no_transcription_endpoint_says_what_to_do_instead(
-    start: Start, openai_server: OpenAIServer
+    start_bot: Start, openai_server: OpenAIServer
 ) -> None:
-    bot = await start(LLM_CAPABILITIES="chat")
+    bot = await start_bot(LLM_CAPABILITIES="chat")
     bot.fake.push_message(603, "", voice=b"OggS")
     texts = await bot.bot_texts(603, 2)
     assert "gõ câu hỏi" in texts[-1] and "người quản lý Hearth" in texts[-1]
@@ -86,9 +59,9 @@ async def test_no_transcription_endpoint_says_what_to_do_instead(
 
 
 async def test_strict_privacy_keeps_voice_off_a_cloud_endpoint(
-    start: Start, openai_server: OpenAIServer
+    start_bot: Start, openai_server: OpenAIServer
 ) -> None:
-    bot = await start(LLM_LOCAL="0")  # the only endpoint counts as a cloud one
+    bot = await start_bot(LLM_LOCAL="0")  # the only endpoint counts as a cloud one
     bot.fake.push_message(604, "/family set privacy strict")
     await bot.bot_texts(604, 2)
     bot.fake.push_message(604, "", voice=b"OggS private voice")
@@ -97,24 +70,24 @@ async def test_strict_privacy_keeps_voice_off_a_cloud_endpoint(
     assert not openai_server.requests(TRANSCRIPTIONS)
 
 
-async def test_an_overlong_voice_note_is_refused_before_it_is_downloaded(start: Start) -> None:
-    bot = await start(HEARTH_VOICE_MAX_SECONDS="60")
+async def test_an_overlong_voice_note_is_refused_before_it_is_downloaded(start_bot: Start) -> None:
+    bot = await start_bot(HEARTH_VOICE_MAX_SECONDS="60")
     bot.fake.push_message(605, "", voice=b"OggS long", voice_seconds=61)
     texts = await bot.bot_texts(605, 2)
     assert "dài quá (tối đa 60 giây)" in texts[-1]
     assert not bot.fake.sent("getFile")
 
 
-async def test_an_oversize_voice_note_is_refused(start: Start) -> None:
-    bot = await start(HEARTH_MEDIA_MAX_BYTES="100")
+async def test_an_oversize_voice_note_is_refused(start_bot: Start) -> None:
+    bot = await start_bot(HEARTH_MEDIA_MAX_BYTES="100")
     bot.fake.push_message(606, "", voice=b"OggS" + b"x" * 200)
     texts = await bot.bot_texts(606, 2)
     assert "lớn quá (tối đa 100 bytes)" in texts[-1]
     assert not bot.fake.sent("getFile")
 
 
-async def test_a_download_that_hangs_is_given_up_at_its_deadline(start: Start) -> None:
-    bot = await start(HEARTH_MEDIA_FETCH_S="0.3")
+async def test_a_download_that_hangs_is_given_up_at_its_deadline(start_bot: Start) -> None:
+    bot = await start_bot(HEARTH_MEDIA_FETCH_S="0.3")
     bot.fake.slow_next("getFile", 3.0)
     bot.fake.push_message(607, "", voice=b"OggS")
     texts = await bot.bot_texts(607, 2)
@@ -123,13 +96,13 @@ async def test_a_download_that_hangs_is_given_up_at_its_deadline(start: Start) -
 
 @pytest.mark.parametrize("fault", ["fails", "hangs"])
 async def test_a_transcription_endpoint_that_fails_or_hangs_gets_a_kind_word(
-    start: Start, openai_server: OpenAIServer, fault: str
+    start_bot: Start, openai_server: OpenAIServer, fault: str
 ) -> None:
     if fault == "fails":
         openai_server.script(*[status(500, path=TRANSCRIPTIONS) for _ in range(10)])
     else:
         openai_server.script(*[delay(10, path=TRANSCRIPTIONS) for _ in range(10)])
-    bot = await start(LLM_TIMEOUT_S="0.3", LLM_MAX_TOTAL_S="1")
+    bot = await start_bot(LLM_TIMEOUT_S="0.3", LLM_MAX_TOTAL_S="1")
     bot.fake.push_message(608, "", voice=b"OggS")
     texts = await bot.bot_texts(608, 2)
     assert "không trả lời" in texts[-1]

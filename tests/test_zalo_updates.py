@@ -93,7 +93,7 @@ def test_commands_are_normalised_for_this_bot_only() -> None:
     assert normalise_command("no command", BOT) == "no command"
 
 
-async def test_image_with_caption_carries_an_attachment_and_without_is_unreadable() -> None:
+async def test_an_image_carries_an_attachment_with_or_without_a_caption() -> None:
     raw = update(None, photo="https://f.zalo.me/a/b/photo.jpg?x=1", caption="Món này là gì?")
     raw["event_name"] = "message.image.received"
     parsed = parse_update(raw, BOT, fetch)
@@ -105,7 +105,9 @@ async def test_image_with_caption_carries_an_attachment_and_without_is_unreadabl
     bare = update(None, photo="https://f.zalo.me/p.jpg")
     bare["event_name"] = "message.image.received"
     parsed = parse_update(bare, BOT, fetch)
-    assert parsed is not None and parsed.incoming is None and parsed.chat_id == "c1"
+    assert parsed is not None and parsed.incoming is not None  # a photo alone is a question
+    assert parsed.incoming.text == "" and parsed.incoming.attachment is not None
+    assert parsed.incoming.attachment.kind == "image"
 
 
 def test_stickers_bots_and_broken_updates() -> None:

@@ -102,6 +102,7 @@ class TelegramAdapter:
                     | filters.Document.ALL
                     | filters.VOICE
                     | filters.AUDIO
+                    | filters.PHOTO
                 )
                 & ~filters.UpdateType.EDITED,
                 self.on_message,

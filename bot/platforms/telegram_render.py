@@ -117,7 +117,29 @@ def is_reply_to_bot(message: Message, bot_id: int) -> bool:
 def attachment_of(
     message: Message, fetch_for: Callable[[str, int | None], Callable[[], Awaitable[bytes]]]
 ) -> Attachment | None:
-    """A document or voice note as an Attachment whose bytes are fetched only on demand."""
+    """A document, voice note or photo as an Attachment whose bytes are fetched only on
+    demand; a message without one that replies to a photo or voice note acts on that one
+    (`/kb add` in reply to a recipe photo, "what is this?" under a dish)."""
+    own = _attachment(message, fetch_for)
+    replied = message.reply_to_message
+    if own is None and replied is not None and (replied.photo or replied.voice is not None):
+        return _attachment(replied, fetch_for)
+    return own
+
+
+def _attachment(
+    message: Message, fetch_for: Callable[[str, int | None], Callable[[], Awaitable[bytes]]]
+) -> Attachment | None:
+    if message.photo:
+        largest = message.photo[-1]  # Telegram lists the sizes smallest first
+        return Attachment(
+            kind="image",
+            file_name="photo.jpg",
+            mime_type="image/jpeg",
+            fetch=fetch_for(largest.file_id, largest.file_size),
+            size=largest.file_size,
+            ref=largest.file_id,
+        )
     if message.document is not None:
         doc = message.document
         return Attachment(

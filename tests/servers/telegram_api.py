@@ -86,6 +86,7 @@ class StoredMessage:
     from_bot: bool
     edits: int = 0
     document: tuple[str, bytes] | None = None
+    media: dict[str, Any] = field(default_factory=dict)  # a user's photo or voice, as sent
 
 
 class FakeTelegram:
@@ -133,6 +134,7 @@ class FakeTelegram:
         document: tuple[str, bytes, str] | None = None,
         voice: bytes | None = None,
         voice_seconds: int = 2,
+        photo: bytes | None = None,
         thread_id: int | None = None,
         entities: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
@@ -161,7 +163,7 @@ class FakeTelegram:
         }
         found = entities if entities is not None else entities_of(text)
         key = "text"
-        if document is not None or voice is not None:
+        if document is not None or voice is not None or photo is not None:
             key = "caption"
         if text:
             message[key] = text
@@ -186,6 +188,24 @@ class FakeTelegram:
                 "mime_type": "audio/ogg",
                 "file_size": len(voice),
             }
+        if photo is not None:
+            small = self.add_file(photo[:64], "photos/file_1_s.jpg")
+            large = self.add_file(photo, "photos/file_1.jpg")
+            message["photo"] = [
+                {
+                    "file_id": fid,
+                    "file_unique_id": f"u{fid}",
+                    "width": w,
+                    "height": w,
+                    "file_size": n,
+                }
+                for fid, w, n in ((small, 90, min(64, len(photo))), (large, 1280, len(photo)))
+            ]
+        with self.lock:
+            stored = self.messages[(chat_id, message_id)]
+            stored.media = {k: message[k] for k in ("photo", "voice") if k in message}
+            if stored.media:
+                stored.document = ("media", b"")  # its text is a caption
         if reply_to is not None:
             message["reply_to_message"] = self._message_json(chat, reply_to)
         if thread_id is not None:
@@ -565,6 +585,7 @@ class FakeTelegram:
                 message["caption" if stored.document else "text"] = visible
             if stored.reply_markup:
                 message["reply_markup"] = stored.reply_markup
+            message.update(stored.media)
         return message
 
     @staticmethod

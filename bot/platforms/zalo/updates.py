@@ -144,7 +144,7 @@ def parse_update(update: dict[str, Any], bot: BotIdentity, fetch: Fetch) -> Pars
                 fetch=lambda: fetch(url),
                 ref=url,
             )
-        if not text.strip():
+        if not text.strip() and attachment is None:
             return ParsedUpdate(event, chat_id, kind, message_id, None)
     else:
         return ParsedUpdate(event, chat_id, kind, message_id, None)
