@@ -113,9 +113,7 @@ def test_no_oven_kitchen_is_a_constraint_and_a_reminder_when_a_source_needs_one(
     assert "There is NO oven" in constraints
     assert "lò nướng" not in closing(result)  # the fish is braised on the stove
     assert system(result).index(CONSTRAINTS) < system(result).index(SOURCES)
-    cake = rewrite(
-        family_input("Làm bánh bông lan thế nào?", hits=[hit(BANH_BONG_LAN, 2, True)])
-    )
+    cake = rewrite(family_input("Làm bánh bông lan thế nào?", hits=[hit(BANH_BONG_LAN, 2, True)]))
     assert "⟦kitchen: bếp gas, nồi đất, nồi cơm điện, không có lò nướng⟧" in closing(cake)
     assert "source 1 needs an oven" in closing(cake)
 
