@@ -32,6 +32,19 @@ async def why_command(ctx: Ctx) -> Reply:
             " ORDER BY id DESC LIMIT 1",
             (ctx.family.id,),
         )
+    if row is None and arg:
+        latest = await ctx.services.db.scalar(
+            "SELECT max(id) FROM answers WHERE family_id = ?", (ctx.family.id,)
+        )
+        if latest is not None:
+            return Reply(
+                ctx.t(
+                    "Nhà mình không có câu trả lời #{n}. Câu gần nhất là #{last}: /why {last}",
+                    "This family has no answer #{n}. The latest is #{last}: /why {last}",
+                    n=arg,
+                    last=latest,
+                )
+            )
     if row is None:
         return Reply(
             ctx.t(

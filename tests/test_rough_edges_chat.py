@@ -80,3 +80,16 @@ async def test_rough_edge_english_answers_offer_english_feedback_commands(hearth
     vi = RecordingOutbox()
     await hearth.pipeline.handle(msg("Canh chua nấu thế nào?", language_code="vi"), vi)
     assert vi.last.buttons[0].command.startswith("/hay_")
+
+
+async def test_rough_edge_why_of_an_answer_that_does_not_exist_says_so(hearth: Hearth) -> None:
+    """Rough edge: `/why 999` in a family that has answers said "There is no answer to
+    explain yet"; it now says there is no #999 and names the latest one."""
+    await _say(hearth, "/kb add Canh chua | Me, cà chua, thơm")
+    out = RecordingOutbox()
+    await hearth.pipeline.handle(msg("How do I cook canh chua?", language_code="en"), out)
+    latest = out.last.answer_id
+    [reply] = await _say(hearth, "/why 999", language_code="en")
+    assert "no answer #999" in reply and f"/why {latest}" in reply, reply
+    [vi] = await _say(hearth, "/why 999", language_code="vi")
+    assert "#999" in vi and f"/why {latest}" in vi, vi
