@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from bot.core.errors import UsageError
 from bot.core.types import Reply
 from handlers.base import Ctx, Registry
+from handlers.kb_drafts import discard_draft, draft_from_media, has_media, save_draft
 from handlers.kb_import_text import import_problem, left_out_by_caps
 from handlers.kb_text import (
     PAGE_SIZE,
@@ -41,7 +42,9 @@ def kb_of(ctx: Ctx) -> KnowledgeBase:
 
 
 async def kb_add(ctx: Ctx, args: str) -> Reply:
-    """Add an entry to this family's knowledge base."""
+    """Add an entry to this family's knowledge base (a photo or voice note: a draft first)."""
+    if has_media(ctx):
+        return await draft_from_media(ctx, args)
     ctx.require_admin(suggest_hint=True)
     draft = parse_draft(args)
     entry = await kb_of(ctx).add(
@@ -117,6 +120,11 @@ async def kb_remove(ctx: Ctx, args: str) -> Reply:
             t=entry.title,
         )
     )
+
+
+async def kb_save(ctx: Ctx, args: str) -> Reply:
+    """Keep the draft read from a photo or voice note (`TITLE | BODY` corrects it first)."""
+    return await save_draft(ctx, args, author_of(ctx))
 
 
 async def kb_undo(ctx: Ctx, args: str) -> Reply:
@@ -261,6 +269,8 @@ for _names, _fn in (
     (("history", "lichsu", "lịchsử"), kb_history),
     (("export", "xuat", "xuất"), kb_export),
     (("import", "nhap", "nhập"), kb_import),
+    (("save", "luu", "lưu"), kb_save),
+    (("discard", "bo", "bỏ", "huynhap"), discard_draft),
     (("help", "huongdan"), kb_help),
 ):
     for _name in _names:
