@@ -31,6 +31,7 @@ from handlers.chat import GREETINGS
 from handlers.family import first_run_greeting
 from handlers.feedback import apply_feedback, buttons_in, parse_feedback
 from handlers.media import MEDIA_KINDS, answer_media
+from handlers.voice_out import VoiceOut
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class Pipeline:
         self.registry = registry
         self.turns = ChatTurns()
         self.dead = DeadLetters(services.db)
+        self.voice = VoiceOut(services)
 
     async def _language(
         self, family: Family, member: Member, text: str, profile: dict[str, str]
@@ -191,6 +193,7 @@ class Pipeline:
             ids: list[str] = []
             if reply is not None:
                 reply.buttons = buttons_in(lang, reply.buttons)
+                await self.voice.add_voice(family.id, lang, profile, reply)
                 ids = await outbox.send(reply)
             answer_id = reply.answer_id if reply is not None else None
             await self._mark_answered(family.id, row_id, answer_id, ids)

@@ -13,6 +13,7 @@ from bot.core.families import PROFILE_KEYS
 from bot.core.i18n import tr
 from bot.core.types import Reply
 from handlers.base import Ctx, Registry
+from handlers.voice_out import voice_setup_note
 from knowledge.guard import REGION_NAMES
 from knowledge.relevance import fold
 
@@ -29,6 +30,7 @@ KEY_ALIASES = {
     "note": ("note", "ghichu", "luuy"),
     "privacy": ("privacy", "riengtu", "baomat"),
     "timezone": ("timezone", "tz", "muigio"),
+    "voice": ("voice", "giongnoi", "docto", "doc"),
 }
 LABELS = {
     "name": ("Tên", "Name"),
@@ -39,6 +41,7 @@ LABELS = {
     "note": ("Ghi chú", "Note"),
     "privacy": ("Riêng tư", "Privacy"),
     "timezone": ("Múi giờ", "Time zone"),
+    "voice": ("Đọc to câu trả lời", "Voice replies"),
 }
 EXAMPLES = {
     "name": ("Nhà bà Lan", "The Nguyens"),
@@ -55,6 +58,7 @@ EXAMPLES = {
     "note": ("nhà có trẻ nhỏ 3 tuổi", "we have a 3-year-old"),
     "privacy": ("strict", "strict"),
     "timezone": ("Asia/Ho_Chi_Minh", "America/Los_Angeles"),
+    "voice": ("on", "on"),
 }
 LANGUAGES = {
     "vi": "vi",
@@ -97,6 +101,9 @@ PRIVACY = {
     "thuong": "normal",
     "off": "normal",
 }
+
+
+SWITCH = {"on": "on", "bat": "on", "co": "on", "off": "off", "tat": "off", "khong": "off"}
 
 
 def effective_profile(profile: dict[str, str]) -> dict[str, str]:
@@ -164,6 +171,10 @@ def normalise(key: str, value: str) -> str:
                 "Riêng tư: strict (nghiêm) hoặc normal (bình thường).", "Privacy: strict or normal."
             )
         return PRIVACY[folded]
+    if key == "voice":
+        if folded not in SWITCH:
+            raise UsageError("Đọc to: on (bật) hoặc off (tắt).", "Voice replies: on or off.")
+        return SWITCH[folded]
     if key == "timezone":
         try:
             return checked_zone(value)
@@ -298,6 +309,8 @@ async def family_command(ctx: Ctx) -> Reply:
             "When the AI model runs on an outside server, I won't send your family's name,"
             " remembered facts or conversation; only the question and shared knowledge.",
         )
+    if key == "voice" and stored == "on":
+        reply += voice_setup_note(ctx)
     return Reply(reply)
 
 

@@ -10,7 +10,17 @@ from typing import Any, Generic, TypeVar
 from bot.core.db import Database
 from bot.core.errors import UsageError
 
-PROFILE_KEYS = ("name", "region", "language", "kitchen", "diet", "note", "privacy", "timezone")
+PROFILE_KEYS = (
+    "name",
+    "region",
+    "language",
+    "kitchen",
+    "diet",
+    "note",
+    "privacy",
+    "timezone",
+    "voice",
+)
 SEEN_REFRESH = "-60 seconds"  # last_seen_at is rewritten at most once a minute per member
 T = TypeVar("T")
 

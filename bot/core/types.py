@@ -63,6 +63,7 @@ class Reply:
     document: tuple[str, bytes] | None = None
     reply_to_message_id: str | None = None
     meta: dict[str, object] = field(default_factory=dict)
+    voice: tuple[bytes, ...] = ()  # Ogg/Opus notes reading the answer, sent after its text
 
 
 @dataclass(frozen=True, slots=True)

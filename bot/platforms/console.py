@@ -46,6 +46,10 @@ class ConsoleOutbox:
             target = Path(name).name
             await asyncio.to_thread(Path(target).write_bytes, data)
             lines.append(f"[{target}: {len(data)} bytes]")
+        if reply.voice:
+            lines.append(
+                f"[🔊 {len(reply.voice)} voice note(s), {sum(map(len, reply.voice))} bytes]"
+            )
         self.out.write("\n".join(lines) + "\n\n")
         self.out.flush()
         return [f"out-{self._counter[0]}"]

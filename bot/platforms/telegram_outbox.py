@@ -261,6 +261,8 @@ class TelegramOutbox:
                 ids.append(str(self._preview_id))
             if reply.document is not None:
                 ids.append(await self._send_document(clock, *reply.document))
+            for audio in reply.voice:  # after the text, which never waits for them
+                ids.append(await self._send_voice(clock, audio))
         return ids
 
     async def _deliver(
@@ -329,6 +331,18 @@ class TelegramOutbox:
                 self.chat_id,
                 io.BytesIO(data),
                 filename=filename,
+                message_thread_id=self.thread_id,
+            )
+
+        message = await self._retrying(clock, upload)
+        return str(message.message_id)
+
+    async def _send_voice(self, clock: ChatClock, audio: bytes) -> str:
+        async def upload() -> Message:
+            return await self.bot.send_voice(
+                self.chat_id,
+                io.BytesIO(audio),
+                filename="hearth.ogg",
                 message_thread_id=self.thread_id,
             )
 

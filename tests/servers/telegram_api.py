@@ -528,6 +528,20 @@ class FakeTelegram:
         chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
         return self._message_json(chat, message_id)
 
+    def _api_sendVoice(self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]):
+        chat_id = int(params["chat_id"])
+        if "voice" not in files:
+            raise ApiError(400, "Bad Request: there is no voice in the request")
+        message_id = self._new_message_id(chat_id)
+        stored = StoredMessage(chat_id, message_id, "", None, None, from_bot=True)
+        stored.document = files["voice"]
+        stored.media = {
+            "voice": {"file_id": f"V{message_id}", "file_unique_id": "v", "duration": 1}
+        }
+        self.messages[(chat_id, message_id)] = stored
+        chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+        return self._message_json(chat, message_id)
+
     def _api_answerCallbackQuery(self, params: dict[str, Any], files: Any) -> bool:
         query_id = str(params.get("callback_query_id"))
         if self.callbacks.get(query_id, True):
