@@ -17,9 +17,11 @@ from bot.core.tasks import finish_or_cancel
 from bot.core.types import Reply
 from bot.core.usage import find_repeat_in, normalize_question, return_in
 from handlers.base import Ctx
+from handlers.chat_date import today_for
 from handlers.feedback import feedback_buttons
 from handlers.media import photo_note, vision_call
 from knowledge import context as rewriter
+from knowledge.calendar_context import search_hint
 from knowledge.memory import FOLD_SLACK, Recall
 from knowledge.output_guard import check_answer, looks_like_echo
 from knowledge.search import verbatim_match
@@ -172,12 +174,13 @@ class Answerer:
         fid = ctx.family.id
         profile = await ctx.family_profile()
         strict = profile.get("privacy", "") == "strict" and _leaves_the_machine(services.llm)
+        today = await today_for(services, fid)
         # memory is read on the database thread while the search does its own work here
         memory, (hits, glossary) = await asyncio.gather(
             services.memory.recall(
                 fid, services.settings.history_tokens, facts=not strict, slack=FOLD_SLACK
             ),
-            _knowledge(services.kb, question, fid),
+            _knowledge(services.kb, question, fid, search_hint(question, today)),
         )
         facts, summary, recent = memory.facts, memory.summary, memory.recent
         if strict:
@@ -194,6 +197,7 @@ class Answerer:
             glossary=glossary,
             budget_tokens=budget,
             strict_privacy=strict,
+            today=today,
         )
         return inp, memory
 
@@ -335,11 +339,18 @@ class Answerer:
         return handle.result
 
 
-async def _knowledge(kb: Any, question: str, family_id: int) -> tuple[list[SearchHit], list[Any]]:
-    """The knowledge hits and glossary for a question (none without a knowledge base)."""
+async def _knowledge(
+    kb: Any, question: str, family_id: int, hint: str = ""
+) -> tuple[list[SearchHit], list[Any]]:
+    """The knowledge hits and glossary for a question (none without a knowledge base); a
+    date hint ("món chay" on a rằm, the giỗ named) adds the entries of that occasion."""
     if kb is None:
         return [], []
     hits = await kb.search(question, family_id, limit=SEARCH_LIMIT)
+    if hint:
+        seen = {h.entry.id for h in hits}
+        extra = await kb.search(hint, family_id, limit=SEARCH_LIMIT)
+        hits += [h for h in extra if h.entry.id not in seen]
     return hits, await kb.glossary_for(question, family_id)
 
 

@@ -14,6 +14,7 @@ declared data, so "ignore previous instructions" inside it is just text.
 
 from __future__ import annotations
 
+from knowledge.calendar_context import prompt_lines, record_of, search_hint
 from knowledge.constraints import Constraint, family_constraints, used_word
 from knowledge.context_render import format_sources, kb_only_answer, needs_oven
 from knowledge.conversation import add_conversation
@@ -192,9 +193,22 @@ def rewrite(inp: ContextInput) -> ContextResult:
     sections.update(talk.sections)
     stable_text = plan.stable_text()
 
-    # 3. sources: the entries that answer the question, numbered, fenced as data
+    # 3. today: it changes once a day, so it opens this turn's part, after the cached prefix
+    if inp.today is not None:
+        before = plan.cost()
+        blocks, flagged = prompt_lines(inp.today, inp.strict_privacy)
+        if flagged:
+            injections.append({"where": "calendar"})
+        for block in blocks:
+            if not budget.try_add("today", block):
+                budget.dropped.append({"section": "today", "why": "budget"})
+        spent("today", before)
+
+    # 4. sources: the entries that answer the question (and the day's occasion), fenced
     before = plan.cost()
-    selection = select(question, inp.hits)
+    hint = search_hint(inp.question, inp.today)
+    wanted = analyse(f"{inp.question} {hint}") if hint else question
+    selection = select(wanted, inp.hits)
     sources: list[Entry] = []
     entries_record: list[dict[str, object]] = []
     family_region = region_code(inp.profile.get("region") or "")
@@ -215,7 +229,7 @@ def rewrite(inp: ContextInput) -> ContextResult:
             cut = False
         else:
             cap = min(share, FIRST_SOURCE_TOKENS if n == 1 else OTHER_SOURCE_TOKENS)
-            text, cut = passage(entry, question, cap)
+            text, cut = passage(entry, wanted, cap)
             kept = budget.add_trimmed("sources", make, text, MIN_SOURCE_TOKENS)
             cut = cut or (kept is not None and kept != text)
         if kept is None:
@@ -247,7 +261,7 @@ def rewrite(inp: ContextInput) -> ContextResult:
         )
     spent("sources", before)
 
-    # 4. glossary terms named in the question
+    # 5. glossary terms named in the question
     before = plan.cost()
     terms_record: list[dict[str, object]] = []
     for entry, matched_by in _match_terms(inp):
@@ -269,7 +283,7 @@ def rewrite(inp: ContextInput) -> ContextResult:
             budget.dropped.append({"section": "terms", "item": entry.title, "why": "budget"})
     spent("terms", before)
 
-    # 5. remembered facts about what the question is about
+    # 6. remembered facts about what the question is about
     before = plan.cost()
     for fact in inp.facts:
         if fact in hard_facts:
@@ -293,7 +307,7 @@ def rewrite(inp: ContextInput) -> ContextResult:
             facts_left.append({"id": fact.id, "text": fact.text, "why": "budget"})
     spent("facts", before)
 
-    # 6. the closing reminder: what this turn's sources break, and what the question avoids
+    # 7. the closing reminder: what this turn's sources break, and what the question avoids
     kitchen = inp.profile.get("kitchen") or ""
     constraints = family_constraints(inp.profile, [f.text for f in hard_facts])
     reminders: list[dict[str, object]] = []
@@ -338,6 +352,8 @@ def rewrite(inp: ContextInput) -> ContextResult:
         "injection_flags": injections,
         "privacy": "strict" if inp.strict_privacy else "normal",
     }
+    if inp.today is not None:
+        record["today"] = {**record_of(inp.today), "search_hint": hint}
     return ContextResult(
         messages=messages,
         language=lang,

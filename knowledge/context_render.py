@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.core.i18n import tr
+from knowledge.calendar_context import calendar_answer
 from knowledge.constraints import Constraint, family_constraints, question_constraints, used_word
 from knowledge.guard import has_no_oven
 from knowledge.health import home_care
@@ -206,6 +207,9 @@ def kb_only_answer(inp: ContextInput, result: ContextResult) -> str:
     """The answer when no model is configured: the chosen entry, why, and any conflicts;
     never a random entry when none answers the question."""
     lang = result.language
+    dated = calendar_answer(inp.question, inp.today, lang)
+    if dated is not None:
+        return dated + "\n" + tr(lang, *NO_AI)
     record: dict[str, Any] = result.record
     raw_terms = record.get("terms")
     terms: list[dict[str, Any]] = raw_terms if isinstance(raw_terms, list) else []

@@ -4,7 +4,8 @@
 question as the user message — a shape every OpenAI-compatible chat template accepts.
 The system message runs from what stays the same turn after turn to what changes: the
 rules, the family's constraints, the summary and the recent conversation (STABLE), then
-this turn's glossary terms, facts and sources and a closing reminder (the language of
+today's date and the family's coming events (they change once a day), this turn's
+glossary terms, facts and sources and a closing reminder (the language of
 this answer, and the constraints this turn's sources break). A local server (llama.cpp,
 vLLM) keeps the stable part in its prompt cache and reads only the rest again.
 """
@@ -29,6 +30,7 @@ HEADERS = {  # in the order they are rendered
     "constraints": "FAMILY CONSTRAINTS (always respect these):",
     "summary": "EARLIER CONVERSATION (summary):",
     "recent": "RECENT MESSAGES (oldest first):",
+    "today": "TODAY AND THE COMING DAYS (lunar dates are Vietnam's):",
     "terms": "GLOSSARY (what these local words mean here):",
     "facts": "REMEMBERED FAMILY FACTS (relevant to this question):",
     "sources": "SOURCES (prefer these; cite as [n]):",
@@ -61,6 +63,7 @@ class Plan:
     facts: list[str] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
     recent: list[str] = field(default_factory=list)
+    today: list[str] = field(default_factory=list)
 
     _total: int = 0
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from knowledge.calendar_context import Today
 
 TERM_TAGS = frozenset({"term", "thuật ngữ", "glossary"})  # any of these makes a glossary entry
 
@@ -82,6 +86,7 @@ class ContextInput:
     glossary: list[Entry] = field(default_factory=list)
     budget_tokens: int = 3000
     strict_privacy: bool = False  # remote endpoint + /family set privacy strict
+    today: Today | None = None  # the date and the family's coming events (None: unknown)
 
 
 @dataclass(slots=True)

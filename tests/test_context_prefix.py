@@ -20,7 +20,13 @@ from tests.conftest import model_settings
 from tests.servers.openai_server import OpenAIServer
 from tests.support import RecordingOutbox, msg
 
-TAIL_HEADERS = ("GLOSSARY (", "REMEMBERED FAMILY FACTS (", "SOURCES (", "BEFORE YOU ANSWER:")
+TAIL_HEADERS = (
+    "TODAY AND THE COMING DAYS (",
+    "GLOSSARY (",
+    "REMEMBERED FAMILY FACTS (",
+    "SOURCES (",
+    "BEFORE YOU ANSWER:",
+)
 QUESTIONS = [
     "Làm cá kho thế nào?",
     "How do I make braised pork with eggs?",
