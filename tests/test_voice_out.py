@@ -69,6 +69,7 @@ async def test_a_speech_endpoint_that_hangs_leaves_the_text_answer(
     bot.fake.push_message(903, "Kho cá thế nào?")
     texts = await bot.bot_texts(903, 3)
     assert "Fake answer about: Kho cá thế nào?" in texts[-1]
+    assert openai_server.requests(SPEECH)  # asked, given up at the deadline
     assert not bot.fake.sent("sendVoice")
 
 
