@@ -35,6 +35,7 @@ TARGETS = (
     Target("rss_mb", "≤ 150 MB", lambda v, _: v <= 150),
     Target("startup_s", "≤ 1.5 s", lambda v, _: v <= 1.5),
     Target("kb_search_ms_p99", "≤ 5 ms", lambda v, _: v <= 5),
+    Target("calendar.due_check_ms_p99", "≤ 5 ms a tick", lambda v, _: v <= 5),
     Target("ratio_to_echo", "information", None),
 )
 
@@ -63,6 +64,7 @@ def judge(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def _context(field: str, result: dict[str, Any]) -> str:
     """What a value is out of, or measured at (the words after the number)."""
     s = result.get("sustained") or {}
+    cal = result.get("calendar") or {}
     details = result.get("details") or {}
     hearth_pace = (details.get("load") or {}).get("msgs_per_s")
     echo_pace = (details.get("echo") or {}).get("msgs_per_s")
@@ -74,6 +76,9 @@ def _context(field: str, result: dict[str, Any]) -> str:
         "rss_mb": f"MB after {(details.get('load') or {}).get('messages', 0):,} messages",
         "startup_s": "s",
         "kb_search_ms_p99": f"ms at {result.get('kb_entries') or 0:,} entries",
+        "calendar.due_check_ms_p99": f"ms at {cal.get('reminders', 0):,} reminders across"
+        f" {cal.get('families', 0):,} families (ticks with something due:"
+        f" {_num(cal.get('busy_due_check_ms_p99'))} ms)",
         "ratio_to_echo": f"(Hearth {_num(hearth_pace)} msg/s, echo bot {_num(echo_pace)} msg/s,"
         " limits off)",
     }

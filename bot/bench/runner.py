@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import tempfile
@@ -14,6 +15,7 @@ from typing import Any
 
 from bot.bench import (
     bots,
+    calendar_bench,
     kb_fill,
     kb_search,
     load,
@@ -81,6 +83,7 @@ def run_bench(plan: Plan, keep: Path | None = None) -> dict[str, Any]:
         db = workdir / "bench.db"
         res.phase("build", ("kb_entries",), lambda: _build(res, plan, db))
         res.phase("kb_search", ("kb_search_ms_p99",), lambda: _kb_search(res, plan, db, workdir))
+        res.phase("calendar", ("calendar",), lambda: _calendar(res, plan, workdir))
         tg, reason = loopback.load("telegram_api")
         servers, model_reason = loopback.load("openai_server")
         names = ("startup_s", "sustained", "rss_mb", "ratio_to_echo")
@@ -131,6 +134,13 @@ def _kb_search(res: Results, plan: Plan, db: Path, workdir: Path) -> None:
     res.details["kb_search"] = out
     res.fields["kb_search_ms_p50"] = round(out["search_ms"]["p50"], 3)
     res.fields["kb_search_ms_p99"] = round(out["search_ms"]["p99"], 3)
+
+
+def _calendar(res: Results, plan: Plan, workdir: Path) -> None:
+    """The reminder due-check at scale, in a database of its own (the chat phases' bot runs
+    its reminder loop beside the answers: `hearth run` starts it with the adapter)."""
+    scale = (plan.calendar_families, plan.calendar_per_family, plan.calendar_ticks)
+    res.fields["calendar"] = asyncio.run(calendar_bench.run(*scale, folder=workdir))
 
 
 def _startup(res: Results, plan: Plan, rig: bots.Rig) -> None:
