@@ -98,7 +98,7 @@ def zalo_api() -> Iterator[ZaloApiServer]:
         yield api
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Hypothesis keeps its examples and caches in the run's tmp, not in ./.hypothesis:
     tests write only under pytest's temporary folder."""

@@ -59,8 +59,8 @@ def test_rough_edge_backup_into_a_missing_folder_says_so(tmp_path: Path) -> None
     assert "created the folder" not in again.stdout.decode()
 
 
-# In its own session the child makes the pseudo-terminal its controlling terminal, as a
-# login shell does, so that Ctrl-C typed there is a SIGINT to it; then it runs `hearth`.
+# Leading a new process group (setsid), the child makes the pseudo-terminal its controlling
+# terminal, as a login shell does, so that Ctrl-C typed there is a SIGINT to it; then it runs `hearth`.
 TAKE_THE_TERMINAL = (
     "import fcntl, runpy, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0);"
     " sys.argv = ['hearth', *sys.argv[1:]]; runpy.run_module('bot', run_name='__main__')"

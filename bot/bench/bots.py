@@ -92,7 +92,7 @@ class Answers:
 
 
 @dataclass
-class Session:
+class RunningBot:
     """One running bot and the loopback Bot API it polls."""
 
     tg: ModuleType
@@ -137,7 +137,7 @@ class Rig:
 
 
 @contextmanager
-def running(rig: Rig, kind: Literal["hearth", "echo"], *, limited: bool) -> Iterator[Session]:
+def running(rig: Rig, kind: Literal["hearth", "echo"], *, limited: bool) -> Iterator[RunningBot]:
     """Start a loopback Bot API (with Telegram's limits when `limited`) and the bot; yield
     once the bot polls for updates; stop the bot (SIGTERM) afterwards."""
     tg, workdir = rig.tg, rig.workdir
@@ -162,7 +162,7 @@ def running(rig: Rig, kind: Literal["hearth", "echo"], *, limited: bool) -> Iter
         proc = procs.spawn(argv, env, workdir, log)
         try:
             ready_at = _first_poll(fake, proc)
-            yield Session(tg, fake, proc, ready_at - began, limits)
+            yield RunningBot(tg, fake, proc, ready_at - began, limits)
         finally:
             code = procs.stop(proc)
             if code not in (0, None):
@@ -186,6 +186,6 @@ def startup_times(rig: Rig, runs: int) -> dict[str, Any]:
     run (the first start on a database also loads the starter pack)."""
     times = []
     for _ in range(runs + 1):
-        with running(rig, "hearth", limited=True) as session:
-            times.append(session.ready_s)
+        with running(rig, "hearth", limited=True) as bot:
+            times.append(bot.ready_s)
     return {"runs_s": [round(t, 3) for t in times[1:]], "median_s": statistics.median(times[1:])}

@@ -56,7 +56,7 @@ class Window:
 
 
 def _push_steadily(
-    bot: bots.Session, order: list[int], total: int, warmup: int, rate: float
+    bot: bots.RunningBot, order: list[int], total: int, warmup: int, rate: float
 ) -> tuple[list[Push], Window]:
     """Push `total` messages `1 / rate` apart, chat after chat in `order`; the window
     starts with message `warmup` and ends with the last."""
