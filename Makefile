@@ -30,7 +30,7 @@ test: $(DEVSTAMP)
 	$(BIN)/ruff check bot handlers knowledge tests
 	$(BIN)/mypy
 	$(BIN)/hearth bench --quick
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check bot handlers knowledge tests

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.calendar.service import Calendar
-from bot.core.answers import AnswerLog
-from bot.core.call_log import CallLog
 from bot.core.config import Settings
-from bot.core.db import Database
-from bot.core.families import FamilyStore
-from bot.core.usage import UsageLog
 from bot.pipeline import Pipeline
+from bot.report.usage import UsageLog
+from bot.store.answers import AnswerLog
+from bot.store.call_log import CallLog
+from bot.store.db import Database
+from bot.store.families import FamilyStore
 from handlers.base import Services
 from handlers.chat import Answerer
 from handlers.setup import build_registry

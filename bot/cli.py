@@ -16,8 +16,8 @@ from typing import Any
 from bot.core.config import Settings, load_settings
 from bot.core.errors import ConfigError, HearthError
 from bot.core.logs import scrub, setup_logging
-from bot.core.migrate import MigrationError
 from bot.db_check import DatabaseDamaged, require_intact, require_sqlite
+from bot.store.migrate import MigrationError
 
 log = logging.getLogger("hearth")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import db_check
-from bot.core import migrate
+from bot.store import migrate
 
 
 def _settings() -> Any:

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.config import Settings
-from bot.core.db import Database
 from bot.core.errors import UsageError
-from bot.core.families import FamilyStore
+from bot.store.db import Database
+from bot.store.families import FamilyStore
 from knowledge import transfer
 from knowledge.formats import FORMATS
 from knowledge.rows import Author

@@ -6,7 +6,7 @@ import argparse
 import hashlib
 from typing import Any
 
-from bot.core.tables import render_table, terminal_safe
+from bot.report.tables import render_table, terminal_safe
 
 
 def redact(text: str | None) -> str | None:
@@ -24,12 +24,12 @@ def redact_prompt(prompt: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def _logs(args: argparse.Namespace) -> int:
     from bot.calendar.held import held_count
     from bot.cli import CliUsageError, print_json, settings_from_env
-    from bot.core.answers import AnswerLog
-    from bot.core.db import Database
     from bot.core.errors import UsageError
-    from bot.core.families import FamilyStore
-    from bot.core.report import parse_since
     from bot.dead_letters import DeadLetters
+    from bot.report.report import parse_since
+    from bot.store.answers import AnswerLog
+    from bot.store.db import Database
+    from bot.store.families import FamilyStore
 
     if args.limit < 1:
         raise CliUsageError("--limit must be at least 1")

@@ -7,13 +7,13 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bot.core.tables import render_table
+from bot.report.tables import render_table
 
 
 def render_text(report: dict[str, Any]) -> str:
     """The report as aligned terminal tables."""
     from bot.calendar.report import reminder_line
-    from bot.core.report import (  # the database layer loads only when a report is made
+    from bot.report.report import (  # the database layer loads only when a report is made
         ANSWER_COLUMNS,
         CONTRIBUTOR_COLUMNS,
         FAMILY_COLUMNS,
@@ -80,8 +80,8 @@ def render_text(report: dict[str, Any]) -> str:
 async def _load(settings: Any, since: str | None, top: int) -> dict[str, Any]:
     from bot.calendar.report import reminder_figures
     from bot.cli_logs import redact
-    from bot.core.db import Database
-    from bot.core.report import build_report
+    from bot.report.report import build_report
+    from bot.store.db import Database
 
     db = await Database.open(settings.db_path)
     try:
@@ -95,8 +95,8 @@ async def _load(settings: Any, since: str | None, top: int) -> dict[str, Any]:
 
 def _report(args: argparse.Namespace) -> int:
     from bot.cli import CliUsageError, print_json, settings_from_env
-    from bot.core.report import parse_since
-    from bot.core.report_html import render_html
+    from bot.report.html import render_html
+    from bot.report.report import parse_since
 
     try:
         since = parse_since(args.since)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.core.db import Database
+from bot.store.db import Database
 
 log = logging.getLogger(__name__)
 

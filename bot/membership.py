@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.db import Database
+from bot.store.db import Database
 
 log = logging.getLogger(__name__)
 

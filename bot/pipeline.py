@@ -7,14 +7,14 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from bot.core.answers import answer_for_message_in
 from bot.core.errors import HearthError
-from bot.core.families import Family, Member
 from bot.core.i18n import reply_language, tr
 from bot.core.types import CallbackEvent, Incoming, Outbox, Reply
-from bot.core.usage import normalize_question, return_in
 from bot.dead_letters import DeadLetters
 from bot.inbound import clean_event, clean_incoming, clean_label
+from bot.report.usage import normalize_question, return_in
+from bot.store.answers import answer_for_message_in
+from bot.store.families import Family, Member
 from bot.turns import (
     ChatTurns,
     FetchFor,

@@ -1,6 +1,6 @@
 """A chat's turns: FIFO locks with turn counts, and the SQL of storing and finishing one.
 
-Store first: `store_in` runs inside the arrival transaction (bot/core/families.py
+Store first: `store_in` runs inside the arrival transaction (bot/store/families.py
 `arrive`), so a message is in the database before it waits for its chat's turn.
 """
 
@@ -14,10 +14,10 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from bot.core.answers import link_in
 from bot.core.errors import FileUnavailable
-from bot.core.families import Family, Member, Who
 from bot.core.types import Attachment, Incoming
+from bot.store.answers import link_in
+from bot.store.families import Family, Member, Who
 
 MARK_ANSWERED = (
     "UPDATE messages SET status = 'answered', answered_at ="

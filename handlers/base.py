@@ -12,8 +12,8 @@ from bot.core.types import Incoming, Outbox, Reply
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.core.config import Settings
-    from bot.core.db import Database
-    from bot.core.families import Family, FamilyStore, Member
+    from bot.store.db import Database
+    from bot.store.families import Family, FamilyStore, Member
     from handlers.media import Photo
 
 Role = Literal["member", "admin"]
@@ -29,7 +29,7 @@ class Services:
     memory: Any  # knowledge.memory.Memory
     kb: Any  # knowledge.store.KnowledgeBase
     llm: Any  # bot.llm.LLMClient | None
-    usage: Any  # bot.core.usage.UsageLog
+    usage: Any  # bot.report.usage.UsageLog
     answers: Any  # handlers.chat.Answerer
     registry: Registry = field(default_factory=lambda: Registry())
     calendar: Any = None  # bot.calendar.service.Calendar

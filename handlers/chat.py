@@ -9,13 +9,13 @@ import time
 from collections import defaultdict, deque
 from typing import Any
 
-from bot.core.answers import AnswerLog, AnswerRecord, record_in
-from bot.core.call_log import CallLog
 from bot.core.errors import ContextTooLong, LLMUnavailable, UsageError
 from bot.core.i18n import tr
 from bot.core.tasks import finish_or_cancel
 from bot.core.types import Reply
-from bot.core.usage import find_repeat_in, normalize_question, return_in
+from bot.report.usage import find_repeat_in, normalize_question, return_in
+from bot.store.answers import AnswerLog, AnswerRecord, record_in
+from bot.store.call_log import CallLog
 from handlers.base import Ctx
 from handlers.chat_date import today_for
 from handlers.feedback import feedback_buttons

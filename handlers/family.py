@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from bot.calendar.clock import DEFAULT_ZONE, checked_zone
 from bot.core.errors import UsageError
-from bot.core.families import PROFILE_KEYS
 from bot.core.i18n import tr
 from bot.core.types import Reply
+from bot.store.families import PROFILE_KEYS
 from handlers.base import Ctx, Registry
 from handlers.voice_out import voice_setup_note
 from knowledge.guard import REGION_NAMES

@@ -6,9 +6,9 @@ import json
 import re
 from datetime import timedelta
 
-from bot.core import privacy
 from bot.core.types import Reply
-from bot.core.usage import iso_ms, normalize_question, utcnow
+from bot.report.usage import iso_ms, normalize_question, utcnow
+from bot.store import privacy
 from handlers.base import Ctx, Registry
 
 CONFIRM_WINDOW = timedelta(minutes=5)

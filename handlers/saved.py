@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.errors import UsageError
 from bot.core.types import Reply
-from bot.core.usage import utcnow
+from bot.report.usage import utcnow
 from handlers.base import Ctx, Registry
 from handlers.feedback import feedback_buttons
 

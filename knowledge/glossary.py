@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.db import Database
+from bot.store.db import Database
 from knowledge.indexing import json_list
 from knowledge.normalize import contains_phrase, syllables
 from knowledge.reload_gate import ReloadGate

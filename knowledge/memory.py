@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.db import Database, packed_rows
 from bot.core.errors import UsageError
+from bot.store.db import Database, packed_rows
 from knowledge.types import Fact, Turn
 
 TokenCounter = Callable[[str], int]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from bot.core.db import Database
+    from bot.store.db import Database
     from knowledge.rows import EntryWriter
     from knowledge.vectors import VectorIndex
 

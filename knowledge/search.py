@@ -24,7 +24,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from bot.core.db import Database, packed_rows
+from bot.store.db import Database, packed_rows
 from knowledge.normalize import (
     accented,
     contains_phrase,

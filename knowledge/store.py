@@ -16,8 +16,8 @@ from typing import Any
 
 import aiosqlite
 
-from bot.core.db import Database
 from bot.core.errors import UsageError
+from bot.store.db import Database
 from knowledge import search as searching
 from knowledge import starter, transfer
 from knowledge.glossary import GlossaryIndex

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from bot.core.db import Database
+from bot.store.db import Database
 from knowledge.normalize import deletions, within_one_edit
 
 TTL_S = 600.0

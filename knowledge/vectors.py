@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import aiosqlite
 import numpy as np
 
-from bot.core.db import Database
+from bot.store.db import Database
 from knowledge.embed_batch import EmbedBatcher
 from knowledge.indexing import json_list
 from knowledge.reload_gate import ReloadGate

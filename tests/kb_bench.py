@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.core.db import Database
+from bot.store.db import Database
 from knowledge.store import KnowledgeBase
 from tests.kb_support import fixture_records
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.core.db import Database
+from bot.store.db import Database
 from knowledge.store import KnowledgeBase
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kb"
@@ -32,7 +32,7 @@ async def open_kb(path: Path, embedder=None) -> tuple[Database, KnowledgeBase]: 
 
 async def kb_with_two_families(path: Path) -> tuple[Database, KnowledgeBase, int, int]:
     """A knowledge base with two group-chat families (ids of -100 and -200), for scope tests."""
-    from bot.core.families import FamilyStore
+    from bot.store.families import FamilyStore
 
     db, kb = await open_kb(path)
     fams = FamilyStore(db)

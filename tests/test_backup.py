@@ -139,7 +139,7 @@ def test_backup_finishes_under_a_steady_stream_of_commits(tmp_path: Path) -> Non
     """SQLite restarts a stepwise backup whenever another connection commits; it must finish."""
     import threading
 
-    from bot.core import migrate
+    from bot.store import migrate
 
     live = tmp_path / "live.db"
     migrate.upgrade(live)

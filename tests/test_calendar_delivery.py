@@ -129,7 +129,7 @@ KILLED_AFTER_CLAIM = """
 import asyncio, datetime as dt, os, signal, sys
 from pathlib import Path
 from bot.calendar.delivery import claim_in
-from bot.core.db import Database
+from bot.store.db import Database
 
 async def main() -> None:
     db = await Database.open(Path(sys.argv[1]))

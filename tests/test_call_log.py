@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import build
-from bot.core import call_log
-from bot.core.db import Database
 from bot.llm import CallRecord
+from bot.store import call_log
+from bot.store.db import Database
 from tests.conftest import model_settings
 from tests.servers.openai_server import OpenAIServer
 from tests.support import RecordingOutbox, msg

@@ -14,8 +14,8 @@ from statistics import mean
 
 import pytest
 
-from bot.core.db import Database
-from bot.core.families import FamilyStore
+from bot.store.db import Database
+from bot.store.families import FamilyStore
 from handlers.chat import SEARCH_LIMIT
 from knowledge.context import rewrite
 from knowledge.context_render import kb_only_answer

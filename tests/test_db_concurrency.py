@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import Hearth
-from bot.core import db as db_module
-from bot.core.db import Database
+from bot.store import db as db_module
+from bot.store.db import Database
 from tests.support import RecordingOutbox, msg
 
 

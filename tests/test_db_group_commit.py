@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.db import MAX_GROUP, Database
+from bot.store.db import MAX_GROUP, Database
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.db import Database, packed_rows
+from bot.store.db import Database, packed_rows
 
 
 def _table(conn: sqlite3.Connection) -> None:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from bot.app import Hearth
-from bot.core.families import Who
 from bot.core.types import Reply
+from bot.store.families import Who
 from bot.turns import ChatTurns, nothing
 from tests import faults
 from tests.support import DownOutbox, RecordingOutbox, msg

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.core.usage import UsageLog
+from bot.report.usage import UsageLog
 from tests.servers.telegram_api import FakeTelegram
 from tests.support.telegram import start_telegram
 

@@ -90,8 +90,8 @@ def test_item_b_cli_import_never_makes_a_group_private(
     import asyncio
     import sqlite3
 
-    from bot.core.db import Database
-    from bot.core.families import FamilyStore, Who
+    from bot.store.db import Database
+    from bot.store.families import FamilyStore, Who
 
     src = home / "e.md"
     src.write_text("---\ntitle: Món nhà\n---\nCông thức\n", encoding="utf-8")

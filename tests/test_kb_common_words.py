@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.db import Database
+from bot.store.db import Database
 from knowledge.store import KnowledgeBase
 from tests.kb_support import kb_with_two_families
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.db import Database
-from bot.core.families import FamilyStore
+from bot.store.db import Database
+from bot.store.families import FamilyStore
 from knowledge.store import KnowledgeBase
 from tests.kb_support import dev_family_records
 from tests.test_context_relevance import DevKB

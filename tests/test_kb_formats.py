@@ -84,7 +84,7 @@ async def test_export_import_round_trips_every_field(tmp_path: Path, fmt: str) -
 
 
 async def test_family_export_holds_only_that_family(tmp_path: Path) -> None:
-    from bot.core.families import FamilyStore
+    from bot.store.families import FamilyStore
 
     db, kb = await open_kb(tmp_path / "kb.db")
     try:

@@ -9,8 +9,8 @@ import pytest
 
 from bot.core.config import Settings
 from bot.core.errors import HearthError, PermissionDenied, UsageError
-from bot.core.families import FamilyStore
 from bot.core.types import Attachment, Incoming, Reply
+from bot.store.families import FamilyStore
 from handlers import kb as kb_handlers
 from handlers import review as review_handlers
 from handlers.base import Ctx, Registry, Services, parse_command

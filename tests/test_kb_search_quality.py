@@ -7,8 +7,8 @@ import unicodedata
 
 import pytest
 
-from bot.core.db import Database
-from bot.core.families import FamilyStore
+from bot.store.db import Database
+from bot.store.families import FamilyStore
 from knowledge.normalize import fold
 from knowledge.packs import starter_pack_text
 from knowledge.store import KnowledgeBase

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.db import Database
+from bot.store.db import Database
 from knowledge.store import KnowledgeBase
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.db import Database
 from bot.core.errors import UsageError
-from bot.core.families import FamilyStore
+from bot.store.db import Database
+from bot.store.families import FamilyStore
 from knowledge.rows import Author
 from knowledge.search import verbatim_match
 from knowledge.store import KnowledgeBase

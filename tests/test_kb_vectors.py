@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bot.core.families import FamilyStore
+from bot.store.families import FamilyStore
 from knowledge.normalize import syllables
 from tests.kb_support import open_kb
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import migrate
+from bot.store import migrate
 
 
 def schema(path: Path) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import migrate
+from bot.store import migrate
 from tests.servers.openai_server import running_openai_server
 from tests.servers.zalo_api import running_zalo_api
 from tests.support.hearth_process import start_hearth_run

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from bot.app import Hearth, build
-from bot.core import migrate
 from bot.core.errors import PermissionDenied
 from bot.core.types import CallbackEvent, Incoming
+from bot.store import migrate
 from handlers.base import Ctx, Role
 from handlers.setup import build_registry
 from tests.conftest import make_settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from bot.app import Hearth
-from bot.core.tables import display_width, render_table, truncate
+from bot.report.tables import display_width, render_table, truncate
 from tests.usage_kit import build_scenario, cli
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.families import FamilyStore
+from bot.store.families import FamilyStore
 from knowledge.search import RANK_BUDGET, RANK_SINGLE_MAX, scoped, within_budget
 from tests.kb_support import open_kb
 
@@ -55,7 +55,7 @@ async def test_family_text_sits_in_family_columns(tmp_path: Path) -> None:
 
 
 def test_migration_0004_moves_indexed_text_by_scope(tmp_path: Path) -> None:
-    from bot.core.migrate import applied_versions, apply_one, connect, shipped_migrations
+    from bot.store.migrate import applied_versions, apply_one, connect, shipped_migrations
 
     conn = connect(tmp_path / "old.db")
     try:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import Hearth
-from bot.core import db as dbmod
-from bot.core.families import Who
+from bot.store import db as dbmod
+from bot.store.families import Who
 from tests.support import RecordingOutbox, msg
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from bot.calendar.delivery import Claimed, claim_in, mark_sending_in, mark_sent_in
 from bot.calendar.events import event_of, schedule_next_in
 from bot.calendar.rules import Rule
-from bot.core.db import Database
+from bot.store.db import Database
 
 START = dt.datetime(2026, 9, 1, 6, 0, tzinfo=dt.UTC)  # 13:00 in Vietnam: a busy afternoon
 RULES = (

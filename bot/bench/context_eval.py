@@ -28,10 +28,10 @@ import bot
 from bot.app import build
 from bot.bench.context_fixture import Fixture, FixtureError, Question, load_fixture
 from bot.bench.context_score import Outcome, check_targets, misses, summarise, table
-from bot.core.answers import AnswerLog
 from bot.core.config import Settings, load_settings
 from bot.core.types import Incoming
 from bot.pipeline import NullOutbox
+from bot.store.answers import AnswerLog
 
 __all__ = ["FixtureError", "Outcome", "load_fixture", "run", "run_cli", "summarise", "table"]
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bot.core.db import Database
+from bot.store.db import Database
 from knowledge.store import KnowledgeBase
 
 # Records per import: one import is one transaction, and 80,000 entries in one would grow

@@ -27,8 +27,8 @@ from bot.bench.phrases import (
     entry_record,
 )
 from bot.bench.phrases import question as phrase_question
-from bot.core import migrate
-from bot.core.usage import normalize_question
+from bot.report.usage import normalize_question
+from bot.store import migrate
 
 BATCH = 50_000
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"

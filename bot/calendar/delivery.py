@@ -32,8 +32,8 @@ from bot.calendar.clock import Clock, zone
 from bot.calendar.events import event_of, schedule_next_in, unix
 from bot.calendar.rules import Delivery, next_delivery
 from bot.calendar.texts import announcement
-from bot.core.db import Database
 from bot.core.types import Outbox, Reply
+from bot.store.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 from bot.calendar.clock import Clock, zone
 from bot.calendar.parse import Draft
 from bot.calendar.rules import Delivery, Rule, next_delivery
-from bot.core.db import Database
+from bot.store.db import Database
 
 EVENT_COLUMNS = (
     "id, family_id, no, kind, scope, member_id, member_name, title, rule, at_time, leads,"

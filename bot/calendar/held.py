@@ -19,8 +19,8 @@ from bot.calendar.delivery import (
     mark_sending_in,
     mark_sent_in,
 )
-from bot.core.db import Database
 from bot.core.types import Outbox, Reply
+from bot.store.db import Database
 
 log = logging.getLogger(__name__)
 

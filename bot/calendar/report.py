@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from bot.core.db import Database
+from bot.store.db import Database
 
 REACTED_WITHIN = "+1 day"
 Redactor = Callable[[str | None], str | None]

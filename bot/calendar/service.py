@@ -13,7 +13,7 @@ from bot.calendar.delivery import TICK_S, OutboxFor, Reminders
 from bot.calendar.events import Event, EventStore
 from bot.calendar.festivals import Festival, festivals_between
 from bot.calendar.rules import occurrences
-from bot.core.db import Database
+from bot.store.db import Database
 
 REPEATING = ("daily", "weekly", "monthly", "monthly_lunar")
 log = logging.getLogger(__name__)

@@ -92,4 +92,3 @@ async def apply_member_update(
     is_admin = status in ADMIN_STATUSES
     admins.changed(chat_id, user_id, is_admin)
     await membership.role_changed(platform, str(chat_id), str(user_id), is_admin)
-

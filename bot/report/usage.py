@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.core.db import Database
+from bot.store.db import Database
 
 KINDS = ("reply", "helpful", "not_helpful", "save", "open_saved", "reaction", "ask_again")
 POSITIVE_KINDS = frozenset({"reply", "helpful", "save", "open_saved", "reaction", "ask_again"})

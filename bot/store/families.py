@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from bot.core.db import Database
 from bot.core.errors import UsageError
+from bot.store.db import Database
 
 PROFILE_KEYS = (
     "name",

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from bot.core.db import Database
+from bot.store.db import Database
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

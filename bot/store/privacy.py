@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.core.db import Database
+from bot.store.db import Database
 
 EXPORT_FORMAT = "hearth-export/1"
 # Derived data that is rebuilt from other rows and means nothing to a person.

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from bot.core import svg
-from bot.core.report import (
+from bot.report import svg
+from bot.report.report import (
     ANSWER_COLUMNS,
     CONTRIBUTOR_COLUMNS,
     FAMILY_COLUMNS,

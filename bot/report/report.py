@@ -18,8 +18,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from bot.core.db import Database
-from bot.core.usage import KINDS, UsageLog, has_table
+from bot.report.usage import KINDS, UsageLog, has_table
+from bot.store.db import Database
 
 Redactor = Callable[[str | None], str | None]
 

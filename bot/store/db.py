@@ -2,7 +2,7 @@
 
 `transaction()` hands out an aiosqlite connection (statement by statement, its public
 API); `write(work)` and `read(work)` run a whole function as one job on a connection of
-its own thread (bot/core/sqlite_thread.py). Both writers take the same lock.
+its own thread (bot/store/sqlite_thread.py). Both writers take the same lock.
 
 WAL lets the readers (see READERS for how many) see committed data while a write is in
 progress; every write runs inside `transaction()` or `write()` so it either lands whole
@@ -25,8 +25,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from bot.core import migrate
-from bot.core.sqlite_thread import ThreadConnection
+from bot.store import migrate
+from bot.store.sqlite_thread import ThreadConnection
 
 # Reader connections, each on its own thread. Measured on the benchmark database: two cut
 # a lone question's overhead by ~10% (its history read and knowledge search overlap), but

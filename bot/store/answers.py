@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.db import Database
+from bot.store.db import Database
 
 
 @dataclass(slots=True)

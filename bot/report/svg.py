@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from bot.core.tables import truncate
+from bot.report.tables import truncate
 
 PALETTE = ("#3b6ea8", "#5aa469", "#d1603d", "#8c6bb1", "#c9a227")
 FONT = "font-family='system-ui, sans-serif' font-size='12'"
