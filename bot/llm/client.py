@@ -249,7 +249,7 @@ class LLMClient:
     # -- the machinery ------------------------------------------------------------------
 
     def _pick(self, local_only: bool, kind: str = "chat") -> list[Endpoint]:
-        endpoints = [ep for ep in self.endpoints if (ep.local or not local_only) and ep.can(kind)]
+        endpoints = self.capable(kind, local_only)
         if not endpoints:
             what = "local endpoint" if local_only else "endpoint"
             raise LLMUnavailable(f"no {what} for {kind} configured")

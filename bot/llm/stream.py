@@ -109,11 +109,11 @@ async def stream_attempt(
         if parts:
             return Streamed("".join(parts), ttft, "deadline")
         raise DeadlineExceeded("no answer before the deadline") from None
-    except (ResponseTooLarge, httpx.HTTPError) as exc:
-        if parts and isinstance(exc, ResponseTooLarge):
+    except ResponseTooLarge:
+        if parts:
             return Streamed("".join(parts), ttft, "length")
-        if isinstance(exc, ResponseTooLarge):
-            raise
+        raise
+    except httpx.HTTPError as exc:
         raise MalformedResponse("stream broke off") from exc
     except (AttributeError, TypeError, ValueError) as exc:
         raise MalformedResponse("stream chunk") from exc

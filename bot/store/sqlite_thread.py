@@ -25,7 +25,7 @@ class ThreadConnection:
 
     def __init__(self, executor: ThreadPoolExecutor, conn: sqlite3.Connection) -> None:
         self._executor = executor
-        self._conn = conn
+        self._sqlite = conn
 
     @classmethod
     async def open(cls, path: Path, pragmas: Sequence[str]) -> ThreadConnection:
@@ -46,7 +46,7 @@ class ThreadConnection:
         """`work(conn, *args)` on the connection's thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._executor, functools.partial(work, self._conn, *args)
+            self._executor, functools.partial(work, self._sqlite, *args)
         )
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
