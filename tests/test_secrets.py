@@ -98,28 +98,11 @@ async def test_zalo_webhook_without_the_right_secret_changes_nothing(tmp_path: P
 
     import httpx
 
-    from bot.app import build
-    from bot.platforms.zalo import run_zalo
-    from tests.conftest import make_settings
     from tests.servers.zalo_api import running_zalo_api
+    from tests.support.zalo_webhook import zalo_webhook
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/zalo/hook"
     with running_zalo_api(long_poll_cap_s=0.2) as api:
-        settings = make_settings(
-            tmp_path,
-            ZALO_BOT_TOKEN=api.token,
-            ZALO_API_BASE_URL=api.base_url,
-            ZALO_WEBHOOK_URL=url,
-            ZALO_WEBHOOK_SECRET=ZALO_WEBHOOK_SECRET,
-            ZALO_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
-        )
-        app = await build(settings)
-        stop = asyncio.Event()
-        started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(run_zalo(app, settings, stop, webhook_started=started))
-        try:
-            await asyncio.wait_for(started, 5)
+        async with zalo_webhook(tmp_path, api, secret=ZALO_WEBHOOK_SECRET) as hook:
             forged = api.make_update("/remember kẻ lạ ghi đè kiến thức", chat_id="victim")
             async with httpx.AsyncClient() as http:
                 for headers in (
@@ -129,18 +112,14 @@ async def test_zalo_webhook_without_the_right_secret_changes_nothing(tmp_path: P
                     {"X-Bot-Api-Secret-Token": ZALO_WEBHOOK_SECRET + "x"},
                     {"X-Bot-Api-Secret-Token": TELEGRAM_WEBHOOK_SECRET},
                 ):
-                    response = await http.post(url, json=forged, headers=headers)
+                    response = await http.post(hook.url, json=forged, headers=headers)
                     assert response.status_code in (401, 403), headers
                     assert ZALO_WEBHOOK_SECRET not in response.text
             await asyncio.sleep(0.2)
-            db = app.services.db
+            db = hook.app.services.db
             assert await db.scalar("SELECT count(*) FROM messages") == 0
             assert await db.scalar("SELECT count(*) FROM facts") == 0
             assert api.sent_to("victim") == []
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 5)
-            await app.aclose()
 
 
 def _webhook_env(secret: str | None) -> tuple[str, dict[str, str]]:

@@ -21,6 +21,7 @@ from tests.servers.zalo_api import ZaloApiServer
 from tests.support.net import free_port
 from tests.support.zalo import ZaloRun as Running
 from tests.support.zalo import serve_zalo, zalo_settings
+from tests.support.zalo_webhook import zalo_webhook
 
 FOOTER = "👍 /hay_{n} · 👎 /chuahay_{n} · 📌 /luu_{n}"
 
@@ -194,21 +195,7 @@ async def test_a_refused_token_is_a_config_error(app: Hearth, zalo_api: ZaloApiS
 @pytest.mark.parametrize("wrapped", [True, False])
 async def test_webhook_mode(tmp_path: Path, zalo_api: ZaloApiServer, wrapped: bool) -> None:
     zalo_api.state.webhook_wrapped = wrapped
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/zalo/hook"
-    settings = zalo_settings(
-        tmp_path,
-        zalo_api,
-        ZALO_WEBHOOK_URL=url,
-        ZALO_WEBHOOK_SECRET="family-secret-123",
-        ZALO_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
-    )
-    app = await build(settings)
-    stop = asyncio.Event()
-    started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(run_zalo(app, settings, stop, webhook_started=started))
-    try:
-        assert await asyncio.wait_for(started, 5) == port
+    async with zalo_webhook(tmp_path, zalo_api, secret="family-secret-123") as hook:
         assert zalo_api.state.webhook_secret == "family-secret-123"
         update = zalo_api.make_update("qua webhook", chat_id="w1")
         await asyncio.to_thread(zalo_api.push, update)
@@ -218,19 +205,19 @@ async def test_webhook_mode(tmp_path: Path, zalo_api: ZaloApiServer, wrapped: bo
         assert [s for s, _ in zalo_api.state.webhook_deliveries] == [200, 200]
         async with httpx.AsyncClient() as http:
             for headers in ({"X-Bot-Api-Secret-Token": "family-secret-12"}, {}):
-                bad = await http.post(url, json={"message": update["message"]}, headers=headers)
+                bad = await http.post(
+                    hook.url, json={"message": update["message"]}, headers=headers
+                )
                 assert bad.status_code == 403
             junk = await http.post(
-                url, content=b"{not json", headers={"X-Bot-Api-Secret-Token": "family-secret-123"}
+                hook.url,
+                content=b"{not json",
+                headers={"X-Bot-Api-Secret-Token": "family-secret-123"},
             )
             assert junk.status_code == 400
         await asyncio.sleep(0.2)
         assert len(zalo_api.sent_to("w1")) == 2
         assert zalo_api.calls_of("getUpdates") == []
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 5)
-        await app.aclose()
 
 
 async def test_webhook_without_secret_is_refused(app: Hearth, zalo_api: ZaloApiServer) -> None:

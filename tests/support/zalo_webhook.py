@@ -29,9 +29,10 @@ class ZaloWebhook:
 
 @asynccontextmanager
 async def zalo_webhook(
-    tmp_path: Path, api: ZaloApiServer, **env: str
+    tmp_path: Path, api: ZaloApiServer, *, secret: str = SECRET, **env: str
 ) -> AsyncIterator[ZaloWebhook]:
-    """Start `run_zalo` with a webhook on a free 127.0.0.1 port; stop it and close the app."""
+    """Start `run_zalo` with a webhook on a free 127.0.0.1 port (it must report that port);
+    stop it and close the app."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/zalo/hook"
     settings = make_settings(
@@ -39,7 +40,7 @@ async def zalo_webhook(
         ZALO_BOT_TOKEN=api.token,
         ZALO_API_BASE_URL=api.base_url,
         ZALO_WEBHOOK_URL=url,
-        ZALO_WEBHOOK_SECRET=SECRET,
+        ZALO_WEBHOOK_SECRET=secret,
         ZALO_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
         **env,
     )
@@ -48,7 +49,7 @@ async def zalo_webhook(
     started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_zalo(app, settings, stop, webhook_started=started))
     try:
-        await asyncio.wait_for(started, 5)
+        assert await asyncio.wait_for(started, 5) == port
         yield ZaloWebhook(app, url, port)
     finally:
         stop.set()
