@@ -306,7 +306,7 @@ class Answerer:
         rec.answer = _guarded(completion.text.strip(), result, rec) or (
             rewriter.kb_only_answer(inp, result)
         )
-        if getattr(completion, "cut", None) and completion.text.strip():
+        if completion.cut and completion.text.strip():
             rec.answer += "\n\n" + tr(
                 ctx.lang,
                 "(Câu trả lời bị cắt: mô hình AI trả lời quá lâu hoặc quá dài.)",
