@@ -375,18 +375,37 @@ async def test_anonymous_group_admins_are_admins(bot: Running) -> None:
     assert not bot.fake.sent("getChatAdministrators")
 
 
+async def test_a_question_asks_for_no_admin_list_and_keeps_the_role(bot: Running) -> None:
+    """Only a command may need the chat's admins: a question in a group makes no
+    getChatAdministrators call (Telegram's budget is the answers') and leaves the member's
+    role as the last command found it."""
+    fake = bot.fake
+    fake.set_admins(GROUP, [ADMIN])
+    fake.push_message(GROUP, f"@{BOT_USERNAME} nấu cá kho thế nào?", user_id=ADMIN)
+    await bot.bot_texts(GROUP, 2)  # the welcome, then the answer
+    assert fake.sent("getChatAdministrators") == []
+    assert await bot.rows("SELECT role FROM members") == [{"role": "member"}]
+    fake.push_message(GROUP, f"/help@{BOT_USERNAME}", user_id=ADMIN)
+    await bot.bot_texts(GROUP, 3)
+    assert len(fake.sent("getChatAdministrators")) == 1
+    fake.push_message(GROUP, f"@{BOT_USERNAME} còn thịt kho thì sao?", user_id=ADMIN)
+    await bot.bot_texts(GROUP, 4)
+    await bot.wait_rows("SELECT role FROM members", expect=[{"role": "admin"}])
+
+
 async def test_order_holds_when_the_first_message_waits_for_an_admin_lookup(
     bot: Running,
 ) -> None:
     # The first message needs getChatAdministrators (slow); the second needs nothing and
     # would overtake it without the per-chat turns.
     bot.fake.slow_next("getChatAdministrators", 0.5)
-    bot.fake.push_message(GROUP, f"@{BOT_USERNAME} câu thứ nhất", user_id=MEMBER)
+    bot.fake.push_message(GROUP, f"/help@{BOT_USERNAME}", user_id=MEMBER)
     bot.fake.push_message(GROUP, "câu thứ hai", user_id=MEMBER)
     await bot.wait_rows(
         "SELECT text FROM messages WHERE role = 'user' ORDER BY id",
-        expect=[{"text": "câu thứ nhất"}, {"text": "câu thứ hai"}],
+        expect=[{"text": "/help"}, {"text": "câu thứ hai"}],
     )
+    assert len(bot.fake.sent("getChatAdministrators")) == 1
 
 
 async def test_under_load_answers_come_whole_instead_of_streamed(

@@ -39,7 +39,7 @@ class Incoming:
     reply_to_message_id: str | None = None
     addressed: bool = True
     language_code: str | None = None
-    is_chat_admin: bool = False
+    is_chat_admin: bool | None = False  # None: the platform was not asked (role kept)
     attachment: Attachment | None = None
     thread_id: str | None = None
 

@@ -144,13 +144,15 @@ class TelegramAdapter:
         anonymous_admin = message.sender_chat is not None and (
             message.sender_chat.id == message.chat.id  # an admin posting as the group
         )
-        if anonymous_admin or (
-            incoming.chat_kind == "group"
-            and incoming.addressed
-            and user is not None
-            and await self.admins.is_admin(self.application, message.chat.id, user.id)
-        ):
+        if anonymous_admin:
             incoming = replace(incoming, is_chat_admin=True)
+        elif incoming.chat_kind == "group" and user is not None:
+            # The admin list is asked for only when a command may need it: a question then
+            # leaves the member's role as it is (None), and Telegram's budget goes to answers.
+            is_admin = None
+            if incoming.addressed and incoming.text.lstrip().startswith("/"):
+                is_admin = await self.admins.is_admin(self.application, message.chat.id, user.id)
+            incoming = replace(incoming, is_chat_admin=is_admin)
         self.gone.chats.discard(incoming.chat_id)  # a message from it: the bot is there
         outbox = self.gone.gate(
             TelegramOutbox(
