@@ -295,3 +295,36 @@ async def test_an_answer_waits_only_for_a_typing_indicator_already_on_its_way(
     [message] = fake.sent("sendMessage", CHAT)
     assert message.at - typing.at >= 0.25  # the answer came after the indicator, not under it
     assert waited < 0.8  # ... but did not wait for the next repeat or the full grace
+
+
+async def test_no_typing_or_previews_while_the_answers_take_the_bots_budget(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    """Calls in the last second at calls_busy_per_s: the answers need Telegram's ~30 a
+    second, so no typing indicator or preview takes from it; a second later, as usual."""
+    clocks = ChatClocks(
+        Pacing(0.0, 0.0, 0.0, first_preview_s=0.0, typing_after_s=0.0, calls_busy_per_s=3)
+    )
+    for n in range(3):  # three answers go out within the second
+        await TelegramOutbox(bot, str(CHAT + n), clocks=clocks, is_group=False).send(
+            Reply("Xong.", BUTTONS)
+        )
+    box = TelegramOutbox(bot, str(CHAT + 9), clocks=clocks, is_group=False)
+    assert not box.wants_preview
+    await box.typing()
+    await box.preview("Cá kho tộ là món")
+    assert fake.sent("sendChatAction", CHAT + 9) == [] and fake.bot_messages(CHAT + 9) == []
+    await asyncio.sleep(1.05)
+    assert box.wants_preview
+    await box.preview("Cá kho tộ là món ngon")
+    assert len(fake.bot_messages(CHAT + 9)) == 1
+    await box.send(Reply("Xong.", BUTTONS))
+    await box.close()
+
+
+def test_rate_limiting_off_keeps_no_budget() -> None:
+    """TELEGRAM_RATE_LIMIT=off (a local Bot API server): the budget rule does not apply."""
+    clocks = ChatClocks(Pacing.unlimited())
+    for _ in range(1000):
+        clocks.calling()
+    assert not clocks.busy

@@ -14,6 +14,7 @@ import contextlib
 import io
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
@@ -30,6 +31,7 @@ TYPING_MAX_S = 180.0
 TYPING_LAND_S = 1.0  # how long a reply waits for a typing indicator already on its way
 SEND_ATTEMPTS = 5
 MAX_RETRY_AFTER_S = 60.0
+NO_BUDGET = 1 << 30  # rate limiting off: Telegram's budget is not Hearth's to keep
 
 
 @dataclass
@@ -50,16 +52,23 @@ class Pacing:
     # second per bot) and costs as much CPU as the answer's own sendMessage; at that load
     # nearly every answer takes longer than typing_after_s, so every one would get one.
     typing_busy: int = 32
+    # Bot API calls in the last second at or above this: no typing indicators or previews.
+    # Telegram allows a bot about 30 messages a second and python-telegram-bot's
+    # AIORateLimiter counts every call that names a chat against them: when the answers
+    # alone take most of that, a cosmetic call delays somebody's answer.
+    calls_busy_per_s: int = 20
 
     @classmethod
     def off(cls) -> Pacing:
         """No pacing at all (tests against the loopback Bot API)."""
-        return cls(0.0, 0.0, 0.0, first_preview_s=0.0, typing_after_s=0.0)
+        return cls(
+            0.0, 0.0, 0.0, first_preview_s=0.0, typing_after_s=0.0, calls_busy_per_s=NO_BUDGET
+        )
 
     @classmethod
     def unlimited(cls) -> Pacing:
         """TELEGRAM_RATE_LIMIT=off: finals go at once, previews stay paced (they are extra calls)."""
-        return cls(final_s=0.0)
+        return cls(final_s=0.0, calls_busy_per_s=NO_BUDGET)
 
 
 @dataclass
@@ -79,11 +88,27 @@ class ChatClocks:
         self.pacing = pacing
         self._clocks: dict[str, ChatClock] = {}
         self.answering = 0  # outboxes whose model was asked and whose answer is not out yet
+        self._calls: deque[float] = deque()  # when each call of the last second went out
+
+    def calling(self) -> None:
+        """Count one Bot API call that names a chat (see Pacing.calls_busy_per_s)."""
+        self._calls.append(time.monotonic())
+
+    def calls_last_second(self) -> int:
+        """How many such calls went out in the last second."""
+        since = time.monotonic() - 1.0
+        while self._calls and self._calls[0] < since:
+            self._calls.popleft()
+        return len(self._calls)
 
     @property
     def busy(self) -> bool:
-        """Too many answers in the works for cosmetic calls (see Pacing.typing_busy)."""
-        return self.answering > self.pacing.typing_busy
+        """Too many answers in the works, or too much of the bot's Telegram budget already
+        spent, for cosmetic calls (see Pacing.typing_busy and calls_busy_per_s)."""
+        return (
+            self.answering > self.pacing.typing_busy
+            or self.calls_last_second() >= self.pacing.calls_busy_per_s
+        )
 
     def get(self, chat_id: str) -> ChatClock:
         clock = self._clocks.get(chat_id)
@@ -140,6 +165,7 @@ class TelegramOutbox:
         self._typing = asyncio.create_task(self._keep_typing(wait), name="telegram-typing")
 
     async def _send_typing(self) -> None:
+        self.clocks.calling()
         try:
             await self.bot.send_chat_action(
                 self.chat_id, ChatAction.TYPING, message_thread_id=self.thread_id
@@ -215,6 +241,7 @@ class TelegramOutbox:
         if clock.lock.locked() or now < clock.blocked_until or now - clock.last < interval:
             return
         async with clock.lock:
+            self.clocks.calling()
             try:
                 if self._preview_id is None:
                     await self._stop_typing()
@@ -367,6 +394,7 @@ class TelegramOutbox:
             wait -= time.monotonic()
             if wait > 0:
                 await asyncio.sleep(min(wait, MAX_RETRY_AFTER_S))
+            self.clocks.calling()
             try:
                 return await call()
             except RetryAfter as exc:
