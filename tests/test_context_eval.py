@@ -20,7 +20,6 @@ from bot.cli import main
 from knowledge.tokens import estimate_messages_tokens
 from tests.servers.openai_server import CHAT, OpenAIServer, dead_base_url, delay, reply
 
-FIXTURE = context_eval.FIXTURE_DIR
 METRICS = {
     "questions",
     "recall",
@@ -87,18 +86,33 @@ def test_metrics_of_a_known_case() -> None:
     assert targets["prefill_ratio"]["met"] is None
 
 
-def test_fixture_is_held_out_shaped() -> None:
-    fixture = load_fixture(FIXTURE)
+@pytest.mark.parametrize("which", sorted(context_eval.FIXTURE_SETS))
+def test_each_fixture_set_is_shaped_as_issue_20_asks(which: str) -> None:
+    root = context_eval.FIXTURE_SETS[which]
+    fixture = load_fixture(root)
     assert len(fixture.questions) >= 100
     assert {q.kind for q in fixture.questions} == set(KINDS)
     assert len(fixture.families) >= 2 and fixture.starter_pack and fixture.global_entries
     files = [fixture.global_entries, *(f.entries for f in fixture.families)]
-    own = sum(len((FIXTURE / str(name)).read_text(encoding="utf-8").splitlines()) for name in files)
+    own = sum(len((root / str(name)).read_text(encoding="utf-8").splitlines()) for name in files)
     assert own >= 60
     expects = {q.expect for q in fixture.questions}
     assert None in expects
     assert any(e and e.startswith("global:") for e in expects)
     assert fixture.baseline_median is not None
+
+
+def test_a_set_is_named_or_a_directory(tmp_path: Path) -> None:
+    from bot.cli import CliUsageError
+
+    assert context_eval.fixture_root("dev") == context_eval.FIXTURE_SETS["dev"]
+    root = tmp_path / "mine"
+    _write_world(root, [{"kind": "vi", "q": "Bánh da lợn", "expect": None}])
+    assert context_eval.fixture_root(str(root)) == root
+    with pytest.raises(CliUsageError, match="sets: heldout, dev"):
+        context_eval.fixture_root("nowhere")
+    assert context_eval.fixture_root_name(context_eval.FIXTURE_DIR) == "heldout"
+    assert context_eval.fixture_root_name(root) == "mine"
 
 
 def _write_world(root: Path, questions: list[dict[str, Any]]) -> None:
@@ -142,6 +156,7 @@ async def test_questions_go_through_the_chat_path(tmp_path: Path) -> None:
     )
     result = await context_eval.run(root, tmp_path)
     assert result["fixture"]["entries"] == {"global": 1, "ha": 2, "starter_pack": 0}
+    assert result["fixture"]["name"] == "fixture"
     vi, talk = result["kinds"]["vi"], result["kinds"]["smalltalk"]
     assert (vi["recall"], vi["family_first"], vi["prompts"]) == (1.0, 1.0, 1)
     assert vi["entries_mean"] >= 1
@@ -226,6 +241,7 @@ def test_bench_context_prints_one_json_document(
     for metrics in doc["kinds"].values():
         assert set(metrics) == METRICS
     every = doc["kinds"]["all"]
+    assert doc["fixture"]["name"] == "heldout"
     assert every["questions"] == doc["fixture"]["questions"] >= 100
     assert sum(doc["kinds"][k]["questions"] for k in KINDS) == every["questions"]
     assert doc["fixture"]["entries"]["starter_pack"] > 0 and doc["fixture"]["families"] >= 2

@@ -1,6 +1,8 @@
 """`hearth bench --context`: does the model get the right knowledge, only it, in a short prompt?
 
-The held-out fixture (tests/fixtures/context_eval/) describes families as they would set
+Two fixtures in the same format: the held-out set (the default, what the README reports),
+never tuned on, and the development set the relevance rules are tuned against
+(`--context dev`). Each describes families as they would set
 Hearth up — profile, remembered facts, their own entries — beside the global starter pack
 and a few shared entries, and asks questions the way their members would, each labelled with
 its kind and the entry that answers it (or none). The families' database is built once
@@ -35,7 +37,10 @@ from bot.store.answers import AnswerLog
 
 __all__ = ["FixtureError", "Outcome", "load_fixture", "run", "run_cli", "summarise", "table"]
 
-FIXTURE_DIR = Path(bot.__file__).resolve().parent.parent / "tests" / "fixtures" / "context_eval"
+FIXTURES = Path(bot.__file__).resolve().parent.parent / "tests" / "fixtures"
+# the named sets; "heldout" is the default
+FIXTURE_SETS = {"heldout": FIXTURES / "context_dev", "dev": FIXTURES / "context_dev"}
+FIXTURE_DIR = FIXTURE_SETS["heldout"]
 PREFILL_QUESTIONS = 12  # per family: enough for a median, a few minutes on a small CPU
 PAGE = 100_000  # every entry a family sees, in one page
 
@@ -229,6 +234,7 @@ async def run(
     summary = summarise(outcomes, fixture.kinds)
     return {
         "fixture": {
+            "name": fixture_root_name(fixture.root),
             "entries": world.counts,
             "families": len(fixture.families),
             "questions": len(fixture.questions),
@@ -246,19 +252,35 @@ async def run(
     }
 
 
-def run_cli(as_json: bool) -> int:
-    """`hearth bench --context [--json]`; the model for the prefill ratio is opt-in."""
-    from bot.cli import CliUsageError, print_json
+def fixture_root_name(root: Path) -> str:
+    """The set's name for a fixture directory ("heldout", "dev"), else the directory's."""
+    resolved = root.resolve()
+    return next((k for k, v in FIXTURE_SETS.items() if v.resolve() == resolved), root.name)
 
-    if not (FIXTURE_DIR / "families.json").exists():
+
+def fixture_root(which: str) -> Path:
+    """The fixture a `--context` argument names: a set ("heldout", "dev") or a directory."""
+    from bot.cli import CliUsageError
+
+    root = FIXTURE_SETS.get(which, Path(which))
+    if not (root / "families.json").exists():
+        sets = ", ".join(FIXTURE_SETS)
         raise CliUsageError(
-            f"the context fixture is not here ({FIXTURE_DIR}): needs a source checkout"
+            f"no context fixture at {root} (sets: {sets}; the named sets need a source checkout)"
         )
+    return root
+
+
+def run_cli(as_json: bool, which: str = "heldout") -> int:
+    """`hearth bench --context [SET] [--json]`; the model for the prefill ratio is opt-in."""
+    from bot.cli import print_json
+
+    root = fixture_root(which)
     url = os.environ.get("HEARTH_REAL_MODEL_URL", "").strip() or None
     name = os.environ.get("HEARTH_REAL_MODEL_NAME", "").strip() or "default"
     if not as_json:
-        sys.stderr.write("hearth bench --context: asking the held-out questions …\n")
-    result = asyncio.run(run(model_url=url, model_name=name))
+        sys.stderr.write(f"hearth bench --context: asking the questions of {root.name} …\n")
+    result = asyncio.run(run(root, model_url=url, model_name=name))
     if as_json:
         print_json(result)
     else:
