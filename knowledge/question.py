@@ -27,6 +27,9 @@ FILLER = STOPWORDS | _wordset(
     giup hoi biet toi ban chi nao gi vay ha u un nhi ne kia day do nay gium phai qua di
     ghe that luon
     tell know want need way ways best much many its them they their us some hearth
+    has have had having he she him his her hers s t ll ve re d m up after getting gets got
+    happen happens happened also just really still into then than very too thing things
+    might must shall anything something everything someone anyone
     """
 )
 NEGATORS = (
@@ -155,9 +158,18 @@ def _unit(toks: tuple[Token, ...], span: Span, concepts: list[Concept]) -> Unit:
         return Unit(
             text, concept.kind, concept.weight, forms, concept.groups, False, concept.id, translated
         )
-    # "bo" without marks: beef, dad or butter — its own spelling only, as topical as the most
     weight = max(c.weight for c in concepts)
     kind = max(concepts, key=lambda c: c.weight).kind
+    if all(c.weight > 0 for c in concepts):
+        # "rice" is cơm (cooked) or gạo (grain), "bugs" insects or weevils: every meaning's
+        # forms say it, so either entry is found; none of them is left out for "không …"
+        keys = tuple(t.key for t in typed)
+        others = [f for c in concepts for f in lex.forms_of(c.id) if f.keys != keys]
+        unique = list({f.keys: f for f in others}.values())
+        translated = frozenset(n for n, f in enumerate(unique, 1) if f.lang not in span.langs)
+        forms = (typed, *(f.toks for f in unique))
+        return Unit(text, kind, weight, forms, frozenset(), False, None, translated)
+    # "bo" without marks: beef, dad or butter — its own spelling only, as topical as the most
     return Unit(text, kind, weight, (typed,))
 
 

@@ -7,12 +7,18 @@ in its title, aliases or tags (fully) or its body (partly), in any form the lexi
 
 - an entry is sent when it covers at least COVERAGE_FLOOR of the question and at least
   RELATIVE_FLOOR of what the best hit covers; its title or alias named in the question
-  (a strong hit) passes too; when no hit's words answer at all, the nearest by meaning
-  (vectors, when the endpoint embeds) is sent if its cosine reaches SEMANTIC_MIN;
+  (a strong hit, or the title's own words: "phở gà" of "Phở gà của mẹ") passes too; when
+  no hit's words answer at all, the nearest by meaning (vectors, when the endpoint embeds)
+  is sent if its cosine reaches SEMANTIC_MIN;
+- family first, relative to the best hit: a family entry whose head names every dish,
+  custom or illness the best hit's head names passes with FAMILY_RELATIVE of its coverage;
+- in a health question, an entry whose head names the illness passes, and when one does,
+  entries that do not mention it are left out;
 - two hits about the same dish or custom (a title phrase in common and similar bodies, or
   one's title among the other's names) are one: the family's own version wins, even when
   its own words cover less of the question (it is the dish of a shared entry that does);
-- the family's entries go first, then by coverage and search rank.
+- the family's entries go first (each ranked as the best shared entry of its dish would
+  be), then by coverage (steps of ORDER_STEP) and search rank.
 """
 
 from __future__ import annotations
@@ -34,6 +40,12 @@ STRONG_COVERAGE = 0.6  # a hit whose title the question names covers at least th
 SEMANTIC_MIN = 0.5  # cosine of the one vector hit sent when no hit's words answer
 SAME_BODY = 0.35  # overlap coefficient of two bodies' words that makes them one dish
 MAX_SOURCES = 3
+# a family entry that names in its head the dish, custom or illness the best hit names passes
+# with this share of the best hit's coverage (and at least FAMILY_FLOOR of the question)
+FAMILY_RELATIVE = 0.5
+FAMILY_FLOOR = 0.3
+NAMED_KINDS = frozenset({"dish", "custom", "health"})
+ORDER_STEP = 0.05  # coverages this close are equal when ordering; search rank decides
 # words any title may have ("Cách làm …", "… của mẹ", "… nhà mình")
 TITLE_WORDS = frozenset(
     (
@@ -199,12 +211,51 @@ class _Scored:
     matched: tuple[str, ...]
     named: int  # weightless units (people) its head names: a tie-break
     meaning: bool = False  # sent as the nearest by meaning (vectors), not for its words
+    heads: frozenset[str] = frozenset()  # the question's dishes, customs, illnesses in its head
+    health: float = 0.0  # how fully it says the question's illness (health questions)
+
+
+def _title_named(question: Question, words: EntryWords) -> bool:
+    """The title without the words any title may have ("Phở gà của mẹ" → "phở gà"), two
+    syllables or more, occurs in the question as typed (marks agreeing)."""
+    core = _title_core_raw(words)
+    if len(core) < 2:
+        return False
+    typed = [t for u in question.topic for t in u.typed]
+    keys = tuple(t.key for t in typed)
+    n = len(core)
+    for i in range(len(keys) - n + 1):
+        if keys[i : i + n] == tuple(k for k, _ in core) and all(
+            not t.marked or not _marked(raw) or t.raw == raw
+            for t, (_, raw) in zip(typed[i : i + n], core, strict=True)
+        ):
+            return True
+    return False
+
+
+def _marked(raw: str) -> bool:
+    return fold(raw) != raw
+
+
+def _title_core_raw(words: EntryWords) -> tuple[tuple[str, str], ...]:
+    """(key, as written) of the title's own words, up to "của" (whose it is: "… của mẹ")."""
+    core: list[tuple[str, str]] = []
+    for key, raw in zip(words.title, words.title_raw, strict=True):
+        if raw == "của":
+            break
+        if raw not in TITLE_WORDS:
+            core.append((key, raw))
+    return tuple(core)
 
 
 def _scored(question: Question, hits: list[SearchHit]) -> list[_Scored]:
-    """Each distinct non-glossary hit with its coverage (a strong hit at least STRONG_COVERAGE)."""
+    """Each distinct non-glossary hit with its coverage: a strong hit (its title or alias in
+    the question, or its title's own words) covers at least STRONG_COVERAGE, and so does, in
+    a health question, a hit whose head names the illness."""
     seen: set[int] = set()
     out: list[_Scored] = []
+    named_units = [u for u in question.topic if u.kind in NAMED_KINDS]
+    illness = [u for u in question.topic if u.kind == "health"]
     for rank, hit in enumerate(hits, start=1):
         entry = hit.entry
         if entry.is_term or entry.id in seen:
@@ -212,20 +263,40 @@ def _scored(question: Question, hits: list[SearchHit]) -> list[_Scored]:
         seen.add(entry.id)
         words = entry_words(entry)
         cov, matched = coverage(question, words)
-        if hit.strong:
+        heads = frozenset(u.text for u in named_units if _in_head(u, words))
+        health = max((unit_quality(u, words) for u in illness), default=0.0)
+        names_illness = any(u.text in heads for u in illness)
+        if hit.strong or names_illness or _title_named(question, words):
             cov = max(cov, STRONG_COVERAGE)
-        out.append(_Scored(hit, rank, cov, tuple(matched), _named(question, words)))
+        named = _named(question, words)
+        out.append(_Scored(hit, rank, cov, tuple(matched), named, False, heads, health))
     return out
 
 
-def _passing(scored: list[_Scored], skipped: list[dict[str, object]]) -> list[_Scored]:
-    """The hits above both floors (or the nearest by meaning when words found nothing)."""
-    best = max((s.coverage for s in scored), default=0.0)
+def _in_head(unit: Unit, words: EntryWords) -> bool:
+    """The unit, in one of its forms, is a phrase of the entry's title, aliases or tags."""
+    return unit_quality(unit, words) >= HEAD
+
+
+def _passing(
+    question: Question, scored: list[_Scored], skipped: list[dict[str, object]]
+) -> list[_Scored]:
+    """The hits above both floors (or the nearest by meaning when words found nothing); a
+    family entry of the best hit's dish or custom with a lower floor (family first); in a
+    health question whose illness some hit names, none that does not say it at all."""
+    best_hit = max(scored, key=lambda s: (s.coverage, -s.rank), default=None)
+    best = best_hit.coverage if best_hit is not None else 0.0
     nearest = _nearest_by_meaning([s.hit for s in scored]) if best < COVERAGE_FLOOR else None
+    illness_named = question.health and any(s.health >= HEAD for s in scored)
     passed: list[_Scored] = []
     for s in scored:
-        if s.hit is nearest:
+        if illness_named and s.health <= 0:
+            why = "says nothing of the illness the question is about"
+            skipped.append(_skip(s.hit, "not_health", why, s.coverage))
+        elif s.hit is nearest:
             passed.append(replace(s, meaning=True))
+        elif _family_of_best(s, best_hit):
+            passed.append(s)
         elif s.coverage < COVERAGE_FLOOR:
             why = f"covers {s.coverage:.0%} of the question (floor {COVERAGE_FLOOR:.0%})"
             skipped.append(_skip(s.hit, "floor", why, s.coverage))
@@ -235,6 +306,17 @@ def _passing(scored: list[_Scored], skipped: list[dict[str, object]]) -> list[_S
         else:
             passed.append(s)
     return passed
+
+
+def _family_of_best(s: _Scored, best: _Scored | None) -> bool:
+    """A family entry that names in its head every dish, custom or illness of the question
+    the best hit names, and covers at least FAMILY_RELATIVE of what the best hit covers:
+    the family's version of that dish, first."""
+    if best is None or s is best or s.hit.entry.family_id is None or not best.heads:
+        return False
+    if s.coverage < max(FAMILY_FLOOR, FAMILY_RELATIVE * best.coverage):
+        return False
+    return s.heads >= best.heads
 
 
 def _family_versions(scored: list[_Scored], passed: list[_Scored]) -> list[_Scored]:
@@ -255,6 +337,8 @@ def _family_versions(scored: list[_Scored], passed: list[_Scored]) -> list[_Scor
 def _why(s: _Scored, family_version: bool) -> str:
     if family_version:
         return f"the family's own version (covers {s.coverage:.0%})"
+    if s.coverage < COVERAGE_FLOOR and s.hit.entry.family_id is not None:
+        return f"the family's own entry of the same dish or custom (covers {s.coverage:.0%})"
     if s.meaning:
         return f"nearest in meaning (cosine {s.hit.cosine or 0.0:.2f})"
     return f"covers {s.coverage:.0%} of the question"
@@ -269,14 +353,29 @@ def select(question: Question, hits: list[SearchHit], limit: int = MAX_SOURCES) 
         for s in scored:
             skipped.append(_skip(s.hit, reason, "nothing specific to look up"))
         return Selection([], skipped)
-    passed = _passing(scored, skipped)
+    passed = _passing(question, scored, skipped)
     versions = _family_versions(scored, passed)
     skipped[:] = [k for k in skipped if k["id"] not in {v.hit.entry.id for v in versions}]
+    shared = [s for s in passed if s.hit.entry.family_id is None]
+
+    def standing(s: _Scored, version: bool) -> float:
+        """A family entry ranks as the best shared entry of its dish or custom would (the
+        same dish, or the same dish, custom or illness named in both heads)."""
+        if s.hit.entry.family_id is None:
+            return s.coverage
+        peers = [
+            g.coverage
+            for g in shared
+            if (s.heads & g.heads) or (version and same_dish(s.hit, g.hit))
+        ]
+        return max([s.coverage, *peers])
+
     ordered = sorted(
         [(s, False) for s in passed] + [(v, True) for v in versions],
         key=lambda p: (
             p[0].hit.entry.family_id is None,
-            -round(p[0].coverage, 1) if not p[1] else -1.0,
+            p[0].health < HEAD if question.health else False,
+            -round(standing(*p) / ORDER_STEP),
             -p[0].named,
             p[0].rank,
         ),
@@ -304,8 +403,8 @@ def _nearest_by_meaning(hits: list[SearchHit]) -> SearchHit | None:
 
 
 def _skip(hit: SearchHit, reason: str, why: str, cov: float | None = None) -> dict[str, object]:
-    """A left-out hit for the record: a reason code (floor, relative, family_version,
-    duplicate, limit, small_talk, no_topic), its English wording, and the coverage where it
+    """A left-out hit for the record: a reason code (floor, relative, not_health,
+    family_version, duplicate, limit, small_talk, no_topic), its English wording, and the coverage where it
     counts."""
     out: dict[str, object] = {"id": hit.entry.id, "title": hit.entry.title, "reason": reason}
     out["why"] = why
