@@ -17,6 +17,9 @@ from knowledge.normalize import deletions, within_one_edit
 from knowledge.types import Entry
 
 Pair = tuple[str, str]
+# initial consonants Vietnamese spelling confuses (they sound alike in the north or the
+# south): "nem dán" is "nem rán", "xương xông" is "sương", "chà" is "trà"
+CONFUSABLE_INITIALS = (("d", "r", "gi"), ("s", "x"), ("ch", "tr"), ("l", "n"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,28 @@ class EntryWords:
                 or any(within_one_edit(tok.raw, raw) for raw in self.spellings.get(k, ()))
             )
         )
-        return close[0] if close else key
+        if close:
+            return close[0]
+        return self._initial_swapped(tok) or key
+
+    def _initial_swapped(self, tok: Token) -> str | None:
+        """A head syllable that differs from a syllable typed with marks only by a confusable
+        initial consonant, marks agreeing ("dán" → "rán"); unmarked text is left alone, since
+        its "d" may be an "đ" typed plainly ("dau" is "đau", not "rau")."""
+        if not tok.marked:
+            return None
+        for group in CONFUSABLE_INITIALS:
+            for typed in group:
+                if not tok.raw.startswith(typed) or not tok.key.startswith(typed):
+                    continue
+                for other in group:
+                    if other == typed:
+                        continue
+                    key = other + tok.key[len(typed) :]
+                    raw = other + tok.raw[len(typed) :]
+                    if key in self.head and raw in self.spellings.get(key, ()):
+                        return key
+        return None
 
 
 def _pairs(keys: tuple[str, ...]) -> set[Pair]:

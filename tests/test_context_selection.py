@@ -172,3 +172,20 @@ def test_the_lexicon_says_everyday_words_in_both_languages() -> None:
     ]
     for question, title, body in pairs:
         assert _sent(question, [_hit(1, title, body)]) == [title], question
+
+
+def test_a_confusable_initial_typed_with_marks_is_read_as_the_titles_word() -> None:
+    """ "dán" for "rán", "chà" for "trà": the same sound spelt with the other initial."""
+    nem = _hit(1, "Nem rán nhà mình", "Cuốn nem với thịt băm, miến, mộc nhĩ; rán hai lần.", True)
+    [chosen] = select(analyse("nem dán nhà mình làm thế nào"), [nem]).chosen
+    assert "dán" in chosen.matched and chosen.coverage >= 0.9
+    tea = _hit(1, "Trà gừng mật ong", "Hãm gừng tươi với nước sôi, thêm mật ong.")
+    assert "chà" in select(analyse("chà gừng mật ong"), [tea]).chosen[0].matched
+
+
+def test_a_plain_d_may_be_an_unmarked_d_bar_and_is_not_swapped() -> None:
+    """Typed without marks, "dau" may be "đau" (pain): it is never read as "rau"."""
+    greens = _hit(1, "Rau má", "Rau má xay với nước, lọc lấy nước uống mát.")
+    question = analyse("dau bung uong gi")
+    scored = select(question, [greens])
+    assert scored.chosen == []
