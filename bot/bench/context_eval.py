@@ -39,7 +39,7 @@ __all__ = ["FixtureError", "Outcome", "load_fixture", "run", "run_cli", "summari
 
 FIXTURES = Path(bot.__file__).resolve().parent.parent / "tests" / "fixtures"
 # the named sets; "heldout" is the default
-FIXTURE_SETS = {"heldout": FIXTURES / "context_dev", "dev": FIXTURES / "context_dev"}
+FIXTURE_SETS = {"heldout": FIXTURES / "context_heldout", "dev": FIXTURES / "context_dev"}
 FIXTURE_DIR = FIXTURE_SETS["heldout"]
 PREFILL_QUESTIONS = 12  # per family: enough for a median, a few minutes on a small CPU
 PAGE = 100_000  # every entry a family sees, in one page
