@@ -18,7 +18,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.context:
         from bot.bench.context_eval import run_cli
 
-        return run_cli(args.json)
+        return run_cli(args.json, args.context)
     from bot.bench import report
     from bot.bench.plan import Plan
     from bot.bench.runner import run_bench, say
@@ -58,7 +58,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     bench.add_argument("--json", action="store_true", help="print one JSON document")
     bench.add_argument(
-        "--context", action="store_true", help="context quality on the held-out questions"
+        "--context",
+        nargs="?",
+        const="heldout",
+        metavar="SET",
+        help="context quality: the held-out questions (default), dev, or a fixture directory",
     )
     bench.add_argument("--quick", action="store_true", help="small scale for make test, not judged")
     bench.add_argument("--families", type=_positive, help="synthetic families")

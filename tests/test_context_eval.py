@@ -260,3 +260,15 @@ def test_bench_context_prints_one_json_document(
     assert all(t["met"] in (True, False) for t in doc["targets"][:-1])
     assert doc["prefill"]["reason"] and doc["targets"][-1]["met"] is None
     assert not list(tmp_path.iterdir())  # the scratch databases are gone
+
+
+def test_bench_context_names_the_set_it_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "mine"
+    _write_world(root, [{"kind": "vi", "q": "Bánh da lợn", "expect": "family:Bánh da lợn"}])
+    assert main(["bench", "--context", str(root), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["fixture"]["name"] == "mine" and doc["fixture"]["questions"] == 1
+    assert main(["bench", "--context", "nowhere"]) == 2
+    assert "sets: heldout, dev" in capsys.readouterr().err
