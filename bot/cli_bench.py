@@ -21,10 +21,24 @@ def _bench(args: argparse.Namespace) -> int:
         return run_cli(args.json, args.context)
     from bot.bench import report
     from bot.bench.plan import Plan
-    from bot.bench.runner import run_bench, say
+    from bot.bench.runner import PHASES, built_plan, run_bench, say
     from bot.cli import CliUsageError, print_json
 
-    plan = Plan.quick_scale() if args.quick else Plan.full_scale()
+    reuse = Path(args.reuse) if args.reuse else None
+    if reuse is not None and args.keep:
+        raise CliUsageError("--keep and --reuse: choose one")
+    only = frozenset(args.only.split(",")) if args.only else frozenset(PHASES)
+    if unknown := sorted(only - set(PHASES)):
+        raise CliUsageError(f"--only: no phase {', '.join(unknown)} (phases: {', '.join(PHASES)})")
+    if reuse is not None:
+        if args.families or args.messages or args.entries:
+            raise CliUsageError("--reuse: the kept database's scale is fixed")
+        try:
+            plan = built_plan(reuse)
+        except ValueError as exc:
+            raise CliUsageError(str(exc)) from exc
+    else:
+        plan = Plan.quick_scale() if args.quick else Plan.full_scale()
     overrides = {
         "families": args.families,
         "history": args.messages,
@@ -43,7 +57,7 @@ def _bench(args: argparse.Namespace) -> int:
             raise CliUsageError(f"--keep {keep}: directory is not empty")
         keep.mkdir(parents=True, exist_ok=True)
     say(plan.describe())
-    result = run_bench(plan, keep)
+    result = run_bench(plan, keep, reuse, only)
     if args.json:
         print_json(result)
     else:
@@ -74,4 +88,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--load-messages", type=_positive, help="messages over all families before memory is read"
     )
     bench.add_argument("--keep", help="build in this (empty) directory and keep it")
+    bench.add_argument(
+        "--reuse", help="measure on a directory an earlier --keep built (its scale, no build)"
+    )
+    bench.add_argument(
+        "--only", help="comma-separated phases: kb_search,calendar,startup,sustained,load,echo"
+    )
     bench.set_defaults(func=_bench)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import tempfile
@@ -74,16 +75,42 @@ def hearth_env(db: Path, model: BenchModel) -> dict[str, str]:
     }
 
 
-def run_bench(plan: Plan, keep: Path | None = None) -> dict[str, Any]:
-    """Every measurement at `plan`'s scale; the result document of `hearth bench --json`."""
+PHASES = ("kb_search", "calendar", "startup", "sustained", "load", "echo")
+BUILT = "plan.json"  # beside a kept database: the scale it was built at
+
+
+def run_bench(
+    plan: Plan,
+    keep: Path | None = None,
+    reuse: Path | None = None,
+    only: frozenset[str] = frozenset(PHASES),
+) -> dict[str, Any]:
+    """Every measurement at `plan`'s scale (or those in `only`); the result document of
+    `hearth bench --json`. `keep` builds in a directory and keeps it; `reuse` measures on
+    one built that way, so a maintainer can repeat a phase without the 10-minute build."""
     res = Results()
     host = machine.describe()
     with ExitStack() as stack:
-        workdir = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hearth-")))
+        workdir = keep or reuse
+        if workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hearth-")))
         db = workdir / "bench.db"
-        res.phase("build", ("kb_entries",), lambda: _build(res, plan, db))
-        res.phase("kb_search", ("kb_search_ms_p99",), lambda: _kb_search(res, plan, db, workdir))
-        res.phase("calendar", ("calendar",), lambda: _calendar(res, plan, workdir))
+        if reuse is None:
+            res.phase("build", ("kb_entries",), lambda: _build(res, plan, db))
+            (workdir / BUILT).write_text(json.dumps(asdict(plan)))
+        else:
+            res.details["build"] = {"reused": str(reuse)}
+            res.fields.update(kb_entries=plan.entries, families=plan.families)
+            res.fields["messages"] = plan.history
+
+        def phase(name: str, names: tuple[str, ...], body: Callable[[], None]) -> None:
+            if name in only:
+                res.phase(name, names, body)
+            else:
+                res.null(names, f"{name} not run (--only)")
+
+        phase("kb_search", ("kb_search_ms_p99",), lambda: _kb_search(res, plan, db, workdir))
+        phase("calendar", ("calendar",), lambda: _calendar(res, plan, workdir))
         tg, reason = loopback.load("telegram_api")
         servers, model_reason = loopback.load("openai_server")
         names = ("startup_s", "sustained", "rss_mb", "ratio_to_echo")
@@ -98,10 +125,10 @@ def run_bench(plan: Plan, keep: Path | None = None) -> dict[str, Any]:
                 "plain": round(times.plain_s * 1000, 1),
             }
             rig = bots.Rig(tg, workdir, hearth_env(db, model))
-            res.phase("startup", names[:1], lambda: _startup(res, plan, rig))
-            res.phase("sustained", names[1:2], lambda: _sustained(res, plan, rig, model))
-            res.phase("load", names[2:3], lambda: _load(res, plan, rig))
-            res.phase("echo", names[3:], lambda: _echo(res, plan, rig))
+            phase("startup", names[:1], lambda: _startup(res, plan, rig))
+            phase("sustained", names[1:2], lambda: _sustained(res, plan, rig, model))
+            phase("load", names[2:3], lambda: _load(res, plan, rig))
+            phase("echo", names[3:], lambda: _echo(res, plan, rig))
     host["load_average_after"] = machine.load_average()
     result = {
         "quick": plan.quick,
@@ -173,3 +200,12 @@ def _echo(res: Results, plan: Plan, rig: bots.Rig) -> None:
     }
     pace = hearth.get("msgs_per_s")
     res.fields["ratio_to_echo"] = round(pace / echo["msgs_per_s"], 3) if pace else None
+
+
+def built_plan(folder: Path) -> Plan:
+    """The scale a kept directory's database was built at (`hearth bench --reuse`)."""
+    try:
+        fields = json.loads((folder / BUILT).read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{folder} holds no kept bench database ({BUILT}: {exc})") from exc
+    return Plan(**fields)
