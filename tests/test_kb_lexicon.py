@@ -37,8 +37,8 @@ def test_a_written_form_means_two_things_only_when_both_are_searched() -> None:
         assert lex.concepts[first].weight > 0 and lex.concepts[second].weight > 0, raws
         [unit] = analyse(" ".join(raws)).units
         said = {tuple(t.key for t in f) for f in unit.forms}
-        for concept in (first, second):
-            assert {f.keys for f in lex.forms_of(concept)} <= said
+        for meaning in (first, second):
+            assert {f.keys for f in lex.forms_of(meaning)} <= said
     assert len(clashes) <= 4  # rare: most words mean one thing
 
 
