@@ -100,8 +100,9 @@ def run_bench(
             (workdir / BUILT).write_text(json.dumps(asdict(plan)))
         else:
             res.details["build"] = {"reused": str(reuse)}
-            res.fields.update(kb_entries=plan.entries, families=plan.families)
-            res.fields["messages"] = plan.history
+            res.fields.update(
+                kb_entries=plan.entries, families=plan.families, messages=plan.history
+            )
 
         def phase(name: str, names: tuple[str, ...], body: Callable[[], None]) -> None:
             if name in only:

@@ -93,6 +93,7 @@ class ChatClocks:
     def calling(self) -> None:
         """Count one Bot API call that names a chat (see Pacing.calls_busy_per_s)."""
         self._calls.append(time.monotonic())
+        self.calls_last_second()  # the deque holds one second of calls, however busy is read
 
     def calls_last_second(self) -> int:
         """How many such calls went out in the last second."""
